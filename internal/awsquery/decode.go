@@ -1,0 +1,294 @@
+package awsquery
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// formNode is one level of a Query form's dotted keys (Tags.member.1.Key).
+type formNode struct {
+	value    string
+	hasValue bool
+	children map[string]*formNode
+}
+
+func buildTree(form url.Values) (*formNode, error) {
+	root := &formNode{}
+	for key, vals := range form {
+		if isProtocolParam(key) {
+			continue
+		}
+		n := root
+		for _, part := range strings.Split(key, ".") {
+			if part == "" {
+				return nil, ValidationError("The parameter name %q is not valid.", key)
+			}
+			if n.children == nil {
+				n.children = map[string]*formNode{}
+			}
+			c := n.children[part]
+			if c == nil {
+				c = &formNode{}
+				n.children[part] = c
+			}
+			n = c
+		}
+		if len(vals) > 1 {
+			return nil, ValidationError("The parameter %s was given more than once.", key)
+		}
+		n.value, n.hasValue = vals[0], true
+	}
+	return root, nil
+}
+
+// isProtocolParam reports parameters that belong to the protocol or SigV4, not to the operation.
+func isProtocolParam(key string) bool {
+	return key == "Action" || key == "Version" || strings.HasPrefix(key, "X-Amz-") || strings.HasPrefix(key, "x-amz-")
+}
+
+// decoder collects every violation, as AWS reports them all in one ValidationError.
+type decoder struct {
+	violations []string
+}
+
+func (d *decoder) violate(value *string, path, constraint string) {
+	v := "null"
+	if value != nil {
+		v = "'" + *value + "'"
+	}
+	d.violations = append(d.violations, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", v, path, constraint))
+}
+
+// Decode fills dst (a pointer to the operation's aws-sdk-go-v2 input struct) from form,
+// validating against the model's input shape: unknown parameters, types, required members,
+// lengths, ranges, patterns and enums.
+func Decode(op *OperationModel, form url.Values, dst any) error {
+	tree, err := buildTree(form)
+	if err != nil {
+		return err
+	}
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("awsquery: Decode needs a pointer to a struct, got %T", dst)
+	}
+	if op.Input == nil {
+		if len(tree.children) > 0 {
+			for k := range tree.children {
+				return ValidationError("The parameter %s is not recognized by %s.", k, op.Name)
+			}
+		}
+		return nil
+	}
+	d := &decoder{}
+	if err := d.structure(op.Input, tree, rv.Elem(), "", op.Name); err != nil {
+		return err
+	}
+	switch n := len(d.violations); {
+	case n == 1:
+		return ValidationError("1 validation error detected: %s", d.violations[0])
+	case n > 1:
+		return ValidationError("%d validation errors detected: %s", n, strings.Join(d.violations, "; "))
+	}
+	return nil
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+func joinPath(prefix, name string) string {
+	if prefix == "" {
+		return lowerFirst(name)
+	}
+	return prefix + "." + lowerFirst(name)
+}
+
+func (d *decoder) structure(s *Shape, n *formNode, v reflect.Value, path, opName string) error {
+	for key := range n.children {
+		if _, ok := s.Members[key]; !ok {
+			where := opName
+			if path != "" {
+				where = path
+			}
+			return ValidationError("The parameter %s is not recognized as a member of %s.", key, where)
+		}
+	}
+	for _, name := range s.Order {
+		child := n.children[name]
+		mpath := joinPath(path, name)
+		if child == nil {
+			if s.Required[name] {
+				d.violate(nil, mpath, "Member must not be null")
+			}
+			continue
+		}
+		f := v.FieldByName(name)
+		if !f.IsValid() {
+			return fmt.Errorf("awsquery: %s has no field %s", v.Type(), name)
+		}
+		if err := d.value(s.Members[name], child, f, mpath, opName); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// value decodes one member into f, allocating pointers as needed.
+func (d *decoder) value(s *Shape, n *formNode, f reflect.Value, path, opName string) error {
+	if f.Kind() == reflect.Pointer {
+		p := reflect.New(f.Type().Elem())
+		if err := d.value(s, n, p.Elem(), path, opName); err != nil {
+			return err
+		}
+		f.Set(p)
+		return nil
+	}
+	switch s.Type {
+	case "structure":
+		if n.hasValue && n.value != "" {
+			return ValidationError("The parameter %s must be given as its members (%s.Member), not a value.", path, path)
+		}
+		return d.structure(s, n, f, path, opName)
+	case "list":
+		return d.list(s, n, f, path, opName)
+	case "map":
+		return d.mapValue(s, n, f, path, opName)
+	}
+	if len(n.children) > 0 {
+		return ValidationError("The parameter %s is a single value and takes no members.", path)
+	}
+	return d.scalar(s, n.value, f, path)
+}
+
+func (d *decoder) list(s *Shape, n *formNode, f reflect.Value, path, opName string) error {
+	// An empty list is sent as "Name=" with no members.
+	var items []*formNode
+	if len(n.children) > 0 {
+		members := n.children["member"]
+		if members == nil || len(n.children) != 1 {
+			return ValidationError("The list parameter %s must be given as %s.member.N.", path, path)
+		}
+		idx := make([]int, 0, len(members.children))
+		for k := range members.children {
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 1 {
+				return ValidationError("The list parameter %s has an invalid index %q; indexes start at 1.", path, k)
+			}
+			idx = append(idx, i)
+		}
+		slices.Sort(idx)
+		for _, i := range idx {
+			items = append(items, members.children[strconv.Itoa(i)])
+		}
+	} else if n.value != "" {
+		return ValidationError("The list parameter %s must be given as %s.member.N.", path, path)
+	}
+	count := strconv.Itoa(len(items))
+	d.lengthChecks(s, len(items), &count, path)
+	out := reflect.MakeSlice(f.Type(), len(items), len(items))
+	for i, item := range items {
+		ipath := fmt.Sprintf("%s.%d.member", path, i+1)
+		if err := d.value(s.Member, item, out.Index(i), ipath, opName); err != nil {
+			return err
+		}
+	}
+	f.Set(out)
+	return nil
+}
+
+func (d *decoder) mapValue(s *Shape, n *formNode, f reflect.Value, path, opName string) error {
+	out := reflect.MakeMap(f.Type())
+	if len(n.children) > 0 {
+		entries := n.children["entry"]
+		if entries == nil || len(n.children) != 1 {
+			return ValidationError("The map parameter %s must be given as %s.entry.N.key and .value.", path, path)
+		}
+		for idx, e := range entries.children {
+			kn, vn := e.children["key"], e.children["value"]
+			if kn == nil || vn == nil || len(e.children) != 2 {
+				return ValidationError("The map parameter %s.entry.%s needs exactly a key and a value.", path, idx)
+			}
+			k := reflect.New(f.Type().Key()).Elem()
+			if err := d.value(s.Key, kn, k, path+".entry."+idx+".key", opName); err != nil {
+				return err
+			}
+			v := reflect.New(f.Type().Elem()).Elem()
+			if err := d.value(s.Value, vn, v, path+".entry."+idx+".value", opName); err != nil {
+				return err
+			}
+			out.SetMapIndex(k, v)
+		}
+	}
+	f.Set(out)
+	return nil
+}
+
+func (d *decoder) lengthChecks(s *Shape, length int, shown *string, path string) {
+	if s.Min != nil && float64(length) < *s.Min {
+		d.violate(shown, path, fmt.Sprintf("Member must have length greater than or equal to %d", int(*s.Min)))
+	}
+	if s.Max != nil && float64(length) > *s.Max {
+		d.violate(shown, path, fmt.Sprintf("Member must have length less than or equal to %d", int(*s.Max)))
+	}
+}
+
+func (d *decoder) scalar(s *Shape, raw string, f reflect.Value, path string) error {
+	switch s.Type {
+	case "string":
+		if !utf8.ValidString(raw) {
+			return ValidationError("The parameter %s is not valid UTF-8.", path)
+		}
+		d.lengthChecks(s, utf8.RuneCountInString(raw), &raw, path)
+		if s.Pattern != nil && !s.Pattern.MatchString(raw) {
+			d.violate(&raw, path, "Member must satisfy regular expression pattern: "+s.RawPat)
+		}
+		if len(s.Enum) > 0 && !slices.Contains(s.Enum, raw) {
+			d.violate(&raw, path, "Member must satisfy enum value set: ["+strings.Join(s.Enum, ", ")+"]")
+		}
+		f.SetString(raw)
+	case "integer", "long":
+		i, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || f.OverflowInt(i) {
+			return ValidationError("Value '%s' at '%s' failed to satisfy constraint: Member must be a whole number.", raw, path)
+		}
+		if s.Min != nil && float64(i) < *s.Min {
+			d.violate(&raw, path, fmt.Sprintf("Member must have value greater than or equal to %d", int64(*s.Min)))
+		}
+		if s.Max != nil && float64(i) > *s.Max {
+			d.violate(&raw, path, fmt.Sprintf("Member must have value less than or equal to %d", int64(*s.Max)))
+		}
+		f.SetInt(i)
+	case "boolean":
+		b, err := strconv.ParseBool(raw)
+		if err != nil || (raw != "true" && raw != "false") {
+			return ValidationError("Value '%s' at '%s' failed to satisfy constraint: Member must be true or false.", raw, path)
+		}
+		f.SetBool(b)
+	case "timestamp":
+		t, err := time.Parse(time.RFC3339Nano, raw)
+		if err != nil {
+			return ValidationError("Value '%s' at '%s' failed to satisfy constraint: Member must be an ISO-8601 timestamp.", raw, path)
+		}
+		f.Set(reflect.ValueOf(t))
+	case "blob":
+		b, err := base64.StdEncoding.DecodeString(raw)
+		if err != nil {
+			return ValidationError("Value at '%s' failed to satisfy constraint: Member must be base64-encoded.", path)
+		}
+		d.lengthChecks(s, len(b), nil, path)
+		f.SetBytes(b)
+	default:
+		return fmt.Errorf("awsquery: unsupported shape type %q at %s", s.Type, path)
+	}
+	return nil
+}

@@ -1,0 +1,231 @@
+package iam
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/principal"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+)
+
+// caller is the authenticated principal; the HTTP layer never runs a handler without one.
+func caller(ctx context.Context) *principal.Principal {
+	p := principal.FromContext(ctx)
+	if p == nil {
+		panic("iam: handler called without an authenticated principal")
+	}
+	return p
+}
+
+// nameKey is the store key of a named entity: IAM names are unique regardless of case.
+func nameKey(name string) string { return strings.ToLower(name) }
+
+// childKey is the store key of a record owned by another (inline policies, access keys, versions).
+func childKey(ownerID, name string) string { return ownerID + "/" + name }
+
+// arn builds an IAM ARN such as arn:aws:iam::123456789012:user/division/alice.
+func arn(account, resource, path, name string) string {
+	return "arn:aws:iam::" + account + ":" + resource + path + name
+}
+
+func defaultPath(p *string) string {
+	if p == nil || *p == "" {
+		return "/"
+	}
+	return *p
+}
+
+// page is one page of a List operation.
+type page struct {
+	after string
+	limit int
+}
+
+// pageOf reads Marker and MaxItems (1..1000, default 100; the model checks the range).
+func pageOf(marker *string, maxItems *int32) (page, error) {
+	p := page{limit: 100}
+	if maxItems != nil {
+		p.limit = int(*maxItems)
+	}
+	if marker != nil && *marker != "" {
+		after, err := base64.RawURLEncoding.DecodeString(*marker)
+		if err != nil {
+			return p, awsquery.ValidationError("Invalid Marker: %q is not a marker this service returned.", *marker)
+		}
+		p.after = string(after)
+	}
+	return p, nil
+}
+
+// list runs q with one extra record to learn whether the page is truncated; it returns the
+// records of the page, IsTruncated and the next Marker.
+func list(ctx context.Context, tx store.Tx, kind store.Kind, account string, q store.Query, p page) ([]store.Record, bool, *string, error) {
+	q.After, q.Limit = p.after, p.limit+1
+	recs, err := tx.List(ctx, kind, account, q)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	return cut(recs, p.limit, func(r store.Record) string { return r.Key })
+}
+
+// cut trims items to limit and makes the marker from the last kept item's key.
+func cut[T any](items []T, limit int, key func(T) string) ([]T, bool, *string, error) {
+	if len(items) <= limit {
+		return items, false, nil, nil
+	}
+	items = items[:limit]
+	return items, true, aws.String(base64.RawURLEncoding.EncodeToString([]byte(key(items[limit-1])))), nil
+}
+
+// validatePathPrefix checks a PathPrefix filter, which must look like a path.
+func validatePathPrefix(p *string) (string, error) {
+	if p == nil || *p == "" {
+		return "/", nil
+	}
+	if !strings.HasPrefix(*p, "/") {
+		return "", awsquery.ValidationError("The specified value for pathPrefix is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.")
+	}
+	return *p, nil
+}
+
+// validatePath checks what the model's pattern cannot: IAM paths begin and end with a slash.
+func validatePath(p *string) error {
+	if p == nil {
+		return nil
+	}
+	if !strings.HasPrefix(*p, "/") || !strings.HasSuffix(*p, "/") {
+		return awsquery.ValidationError("The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.")
+	}
+	return nil
+}
+
+// maxTags is IAM's quota of tags per resource.
+const maxTags = 50
+
+// tagsFromInput validates tags given on create or TagX; keys must be unique ignoring case.
+func tagsFromInput(in []types.Tag) ([]store.Tag, error) {
+	seen := map[string]bool{}
+	out := make([]store.Tag, 0, len(in))
+	for _, t := range in {
+		k := strings.ToLower(aws.ToString(t.Key))
+		if seen[k] {
+			return nil, awsquery.InvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+		}
+		if strings.HasPrefix(k, "aws:") {
+			return nil, awsquery.InvalidInput("User-created tag keys can't begin with the reserved prefix 'aws:'.")
+		}
+		seen[k] = true
+		out = append(out, store.Tag{Key: aws.ToString(t.Key), Value: aws.ToString(t.Value)})
+	}
+	return out, nil
+}
+
+// mergeTags adds or overwrites tags (keys compared ignoring case, as IAM does) within the quota.
+func mergeTags(have []store.Tag, add []types.Tag) ([]store.Tag, error) {
+	in, err := tagsFromInput(add)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]store.Tag(nil), have...)
+	for _, t := range in {
+		replaced := false
+		for i := range out {
+			if strings.EqualFold(out[i].Key, t.Key) {
+				out[i] = t
+				replaced = true
+			}
+		}
+		if !replaced {
+			out = append(out, t)
+		}
+	}
+	if len(out) > maxTags {
+		return nil, awsquery.LimitExceeded("The number of tags has reached the maximum limit.")
+	}
+	return out, nil
+}
+
+// removeTags drops the tags whose keys are listed (ignoring case).
+func removeTags(have []store.Tag, keys []string) []store.Tag {
+	out := make([]store.Tag, 0, len(have))
+	for _, t := range have {
+		drop := false
+		for _, k := range keys {
+			if strings.EqualFold(t.Key, k) {
+				drop = true
+			}
+		}
+		if !drop {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// sdkTags converts stored tags; nil when there are none, so the XML leaves the element out.
+func sdkTags(tags []store.Tag) []types.Tag {
+	if len(tags) == 0 {
+		return nil
+	}
+	out := make([]types.Tag, len(tags))
+	for i, t := range tags {
+		out[i] = types.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)}
+	}
+	return out
+}
+
+// isNotFound and isExists test store sentinels.
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+func isExists(err error) bool   { return errors.Is(err, store.ErrExists) }
+
+// resolvePolicyARN finds the customer-managed policy an ARN names in account, for attaching it
+// or using it as a permissions boundary. The error is AWS's NoSuchEntity for a missing policy.
+func resolvePolicyARN(ctx context.Context, tx store.Tx, account, policyARN string) (*store.Policy, error) {
+	notFound := awsquery.NoSuchEntity("Policy %s does not exist or is not attachable.", policyARN)
+	prefix := "arn:aws:iam::" + account + ":policy"
+	rest, ok := strings.CutPrefix(policyARN, prefix)
+	if !ok || !strings.HasPrefix(rest, "/") {
+		return nil, notFound
+	}
+	slash := strings.LastIndex(rest, "/")
+	path, name := rest[:slash+1], rest[slash+1:]
+	p, err := store.Load[store.Policy](ctx, tx, store.KindPolicy, account, nameKey(name))
+	if isNotFound(err) || (err == nil && (p.Path != path || p.Name != name)) {
+		return nil, notFound
+	}
+	return p, err
+}
+
+// policyARN is the ARN of a customer-managed policy.
+func policyARN(account string, p *store.Policy) string { return arn(account, "policy", p.Path, p.Name) }
+
+// boundaryFor checks a PermissionsBoundary ARN and returns it with its SDK form.
+func boundaryFor(ctx context.Context, tx store.Tx, account string, boundaryARN *string) (string, error) {
+	if boundaryARN == nil {
+		return "", nil
+	}
+	if _, err := resolvePolicyARN(ctx, tx, account, *boundaryARN); err != nil {
+		if e := awsquery.AsError(err); e != nil && e.Code == "NoSuchEntity" {
+			return "", awsquery.NoSuchEntity("Scope ARN: %s does not exist or is not attachable.", *boundaryARN)
+		}
+		return "", err
+	}
+	return *boundaryARN, nil
+}
+
+// sdkBoundary is the PermissionsBoundary element of a user or role, nil when there is none.
+func sdkBoundary(boundaryARN string) *types.AttachedPermissionsBoundary {
+	if boundaryARN == "" {
+		return nil
+	}
+	return &types.AttachedPermissionsBoundary{
+		PermissionsBoundaryArn:  aws.String(boundaryARN),
+		PermissionsBoundaryType: types.PermissionsBoundaryAttachmentTypePolicy,
+	}
+}

@@ -1,0 +1,86 @@
+package iam
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/principal"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+)
+
+// ErrUnknownKey is returned by LookupAccessKey for a key that does not exist or is inactive;
+// the caller answers InvalidClientTokenId either way, as AWS does.
+var ErrUnknownKey = fmt.Errorf("iam: unknown or inactive access key")
+
+// KeyUseInterval is how stale a key's recorded last use may get before a request records it
+// again; it bounds the writes that authentication causes to one per key per interval.
+const KeyUseInterval = time.Minute
+
+// Credential is what authentication learns from an access key id.
+type Credential struct {
+	Principal principal.Principal
+	Secret    string
+	// LastUsed is the recorded last use, to decide whether RecordKeyUse is due.
+	LastUsed *time.Time
+}
+
+// LookupAccessKey finds the active access key id and its owner. It reads, never writes.
+func (s *Service) LookupAccessKey(ctx context.Context, accessKeyID string) (*Credential, error) {
+	var cred *Credential
+	err := s.store.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		key, rec, err := store.LoadByID[store.AccessKey](ctx, tx, store.KindAccessKey, accessKeyID)
+		if isNotFound(err) {
+			return ErrUnknownKey
+		}
+		if err != nil {
+			return err
+		}
+		if key.Status != "Active" {
+			return ErrUnknownKey
+		}
+		secret, err := s.box.Open(key.SecretCiphertext, []byte(key.ID))
+		if err != nil {
+			return fmt.Errorf("iam: open secret of %s: %w", key.ID, err)
+		}
+		cred = &Credential{Secret: string(secret), LastUsed: key.LastUsedDate}
+		p := &cred.Principal
+		p.Account, p.AccessKeyID = rec.Account, key.ID
+		if key.OwnerID == rec.Account {
+			p.Type, p.ARN, p.UserID = principal.Root, "arn:aws:iam::"+rec.Account+":root", rec.Account
+			return nil
+		}
+		u, _, err := store.LoadByID[store.User](ctx, tx, store.KindUser, key.OwnerID)
+		if err != nil {
+			return fmt.Errorf("iam: owner of access key %s: %w", key.ID, err)
+		}
+		p.Type, p.ARN, p.UserID, p.UserName = principal.User, userARN(rec.Account, u), u.ID, u.Name
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cred, nil
+}
+
+// KeyUseDue reports whether a request with cred should record the key's use.
+func (s *Service) KeyUseDue(cred *Credential) bool {
+	return cred.LastUsed == nil || s.now().Sub(*cred.LastUsed) >= KeyUseInterval
+}
+
+// RecordKeyUse stores when, where and for which service an access key was last used.
+func (s *Service) RecordKeyUse(ctx context.Context, account, accessKeyID, service, region string) error {
+	return s.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		key, rec, err := store.LoadByID[store.AccessKey](ctx, tx, store.KindAccessKey, accessKeyID)
+		if isNotFound(err) {
+			return nil // deleted meanwhile: nothing to record
+		}
+		if err != nil {
+			return err
+		}
+		now := s.timestamp()
+		key.LastUsedDate, key.LastUsedService, key.LastUsedRegion = &now, service, region
+		rec.Data = store.Encode(key)
+		return tx.Replace(ctx, rec)
+	})
+}

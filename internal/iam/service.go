@@ -1,0 +1,74 @@
+// Package iam implements the IAM API operations: one typed handler per operation, each doing
+// validation, authorization and a store transaction. Handlers take aws-sdk-go-v2 input shapes
+// and return its output shapes; the protocol layer (awsquery) turns them into XML.
+package iam
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/secret"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+)
+
+// Service holds the dependencies of the IAM handlers.
+type Service struct {
+	store  store.Store
+	box    *secret.Box
+	now    func() time.Time
+	ids    IDSource
+	logger *slog.Logger
+}
+
+// New returns the IAM service over st; secrets are sealed with box.
+func New(st store.Store, box *secret.Box, now func() time.Time, ids IDSource, logger *slog.Logger) *Service {
+	return &Service{store: st, box: box, now: now, ids: ids, logger: logger}
+}
+
+// Register adds every implemented IAM operation to svc.
+func (s *Service) Register(svc *awsquery.Service) error {
+	var ops []operation
+	for _, group := range [][]operation{
+		s.userOperations(),
+		s.groupOperations(),
+		s.accessKeyOperations(),
+		s.roleOperations(),
+		s.policyOperations(),
+		s.inlinePolicyOperations(),
+		s.tagOperations(),
+	} {
+		ops = append(ops, group...)
+	}
+	for _, op := range ops {
+		if err := svc.Register(op.name, op.h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// now returns the service clock truncated to seconds, as IAM reports times.
+func (s *Service) timestamp() time.Time { return s.now().UTC().Truncate(time.Second) }
+
+// update runs fn in a write transaction, turning store failures into AWS errors.
+func (s *Service) update(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
+	return s.internal(ctx, s.store.Update(ctx, fn))
+}
+
+// view runs fn in a read transaction, turning store failures into AWS errors.
+func (s *Service) view(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
+	return s.internal(ctx, s.store.View(ctx, fn))
+}
+
+// internal passes AWS errors through and hides everything else behind ServiceFailure, logging
+// the cause (never secrets: store errors carry keys, not data).
+func (s *Service) internal(ctx context.Context, err error) error {
+	if err == nil || awsquery.AsError(err) != nil {
+		return err
+	}
+	s.logger.ErrorContext(ctx, "iam operation failed", slog.String("error", err.Error()))
+	return fmt.Errorf("%w (%w)", awsquery.Internal(), err)
+}

@@ -1,0 +1,242 @@
+// Package server is the HTTP front of Gatehouse: it reads a Query request, authenticates it
+// with SigV4, authorizes it, runs the operation and writes AWS's XML response. IAM and STS share
+// one endpoint; the Version parameter (or, without it, the action name) picks the service.
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/authz"
+	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/iam"
+	"github.com/gatehouse-iam/gatehouse/internal/principal"
+	"github.com/gatehouse-iam/gatehouse/internal/sigv4"
+)
+
+// MaxBodyBytes bounds a request body. The largest legitimate IAM request (a role policy of
+// 131,072 characters, percent-encoded) fits well inside it.
+const MaxBodyBytes = 1 << 20
+
+// Credentials looks up access keys for authentication; *iam.Service implements it.
+type Credentials interface {
+	LookupAccessKey(ctx context.Context, accessKeyID string) (*iam.Credential, error)
+	KeyUseDue(cred *iam.Credential) bool
+	RecordKeyUse(ctx context.Context, account, accessKeyID, service, region string) error
+}
+
+// Server serves the AWS Query API.
+type Server struct {
+	services   []*awsquery.Service
+	byVersion  map[string]*awsquery.Service
+	creds      Credentials
+	authorizer authz.Authorizer
+	verifier   *sigv4.Verifier
+	logger     *slog.Logger
+	bufs       sync.Pool
+}
+
+// New returns a Server for services (IAM first: it answers requests whose service is unknown).
+func New(creds Credentials, authorizer authz.Authorizer, verifier *sigv4.Verifier, logger *slog.Logger, services ...*awsquery.Service) *Server {
+	s := &Server{
+		services:   services,
+		byVersion:  map[string]*awsquery.Service{},
+		creds:      creds,
+		authorizer: authorizer,
+		verifier:   verifier,
+		logger:     logger,
+		bufs:       sync.Pool{New: func() any { return new(bytes.Buffer) }},
+	}
+	for _, svc := range services {
+		s.byVersion[svc.Model.APIVersion] = svc
+	}
+	return s
+}
+
+// outcome is what one request did, for the response and the log line.
+type outcome struct {
+	svc    *awsquery.Service
+	action string
+	caller string
+	err    *awsquery.Error
+	status int
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	requestID := newRequestID()
+	buf := s.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer s.bufs.Put(buf)
+
+	o := outcome{svc: s.services[0], status: http.StatusOK}
+	if err := s.serve(r, buf, requestID, &o); err != nil {
+		o.err = awsquery.AsError(err)
+		if o.err == nil {
+			s.logger.ErrorContext(r.Context(), "request failed", slog.String("request_id", requestID), slog.String("error", err.Error()))
+			o.err = awsquery.Internal()
+		}
+		o.status = o.err.Status
+		buf.Reset()
+		awsquery.EncodeError(buf, o.svc.Model.XMLNamespace, o.err, requestID)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/xml")
+	h.Set("x-amzn-RequestId", requestID)
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(o.status)
+	_, _ = w.Write(buf.Bytes()) // a client that went away is no error of ours
+
+	attrs := []slog.Attr{
+		slog.String("request_id", requestID),
+		slog.String("action", o.action),
+		slog.String("caller", o.caller),
+		slog.Int("status", o.status),
+		slog.Duration("latency", time.Since(start)),
+	}
+	if o.err != nil {
+		attrs = append(attrs, slog.String("error_code", o.err.Code))
+	}
+	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+}
+
+func (s *Server) serve(r *http.Request, buf *bytes.Buffer, requestID string, o *outcome) error {
+	body, form, err := readRequest(r)
+	if err != nil {
+		return err
+	}
+	o.action = form.Get("Action")
+	if v := form.Get("Version"); v != "" {
+		if svc, ok := s.byVersion[v]; ok {
+			o.svc = svc
+		}
+	} else {
+		o.svc = s.serviceFor(o.action)
+	}
+
+	// Authenticate before looking at the action, so an unauthenticated caller learns nothing.
+	ctx, err := s.authenticate(r, body, o)
+	if err != nil {
+		return err
+	}
+	if o.action == "" {
+		return awsquery.Errorf(http.StatusBadRequest, "MissingAction", "The request must contain the parameter Action.")
+	}
+	if v := form.Get("Version"); v != "" && s.byVersion[v] == nil {
+		return awsquery.Errorf(http.StatusBadRequest, "InvalidAction", "Could not find operation %s for version %s", o.action, v)
+	}
+	op, handler, err := o.svc.Lookup(o.action)
+	if err != nil {
+		return err
+	}
+	if err := s.authorizer.Authorize(ctx, principal.FromContext(ctx), o.svc.SigningName+":"+o.action); err != nil {
+		return err
+	}
+	out, err := handler(ctx, op, form)
+	if err != nil {
+		return err
+	}
+	return awsquery.EncodeResponse(buf, o.svc.Model.XMLNamespace, op, out, requestID)
+}
+
+// serviceFor picks the service of an action when the request names no Version.
+func (s *Server) serviceFor(action string) *awsquery.Service {
+	for _, svc := range s.services {
+		if _, ok := svc.Model.Operations[action]; ok {
+			return svc
+		}
+	}
+	return s.services[0]
+}
+
+// readRequest reads the bounded body and merges the query string with a form body.
+func readRequest(r *http.Request) ([]byte, url.Values, error) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		return nil, nil, awsquery.Errorf(http.StatusMethodNotAllowed, "InvalidHttpRequest", "The HTTP method %s is not supported; use GET or POST.", r.Method)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, nil, awsquery.Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is larger than %d bytes.", MaxBodyBytes)
+	}
+	if err != nil {
+		return nil, nil, awsquery.Errorf(http.StatusBadRequest, "MalformedQueryString", "The request body could not be read.")
+	}
+	form, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, nil, awsquery.Errorf(http.StatusBadRequest, "MalformedQueryString", "The query string is not valid URL encoding: %v", err)
+	}
+	if len(body) > 0 {
+		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if mt != "application/x-www-form-urlencoded" {
+			return nil, nil, awsquery.Errorf(http.StatusBadRequest, "MalformedQueryString", "The request body must be application/x-www-form-urlencoded, not %q.", mt)
+		}
+		bodyForm, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, nil, awsquery.Errorf(http.StatusBadRequest, "MalformedQueryString", "The request body is not valid URL encoding: %v", err)
+		}
+		for k, v := range bodyForm {
+			form[k] = append(form[k], v...)
+		}
+	}
+	return body, form, nil
+}
+
+// authenticate verifies the SigV4 signature and returns a context carrying the caller.
+func (s *Server) authenticate(r *http.Request, body []byte, o *outcome) (context.Context, error) {
+	ctx := r.Context()
+	signed, err := s.verifier.Parse(r, body)
+	if err != nil {
+		return nil, sigv4Error(err)
+	}
+	cred, err := s.creds.LookupAccessKey(ctx, signed.AccessKeyID)
+	if errors.Is(err, iam.ErrUnknownKey) {
+		return nil, sigv4Error(sigv4.ErrInvalidClientTokenID())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up access key: %w", err)
+	}
+	if err := signed.Verify(cred.Secret); err != nil {
+		return nil, sigv4Error(err)
+	}
+	if signed.Service != o.svc.SigningName {
+		return nil, awsquery.Errorf(http.StatusForbidden, "SignatureDoesNotMatch", "Credential should be scoped to correct service: '%s'.", o.svc.SigningName)
+	}
+	o.caller = cred.Principal.ARN
+	if s.creds.KeyUseDue(cred) {
+		if err := s.creds.RecordKeyUse(ctx, cred.Principal.Account, signed.AccessKeyID, signed.Service, signed.Region); err != nil {
+			// Recording use is bookkeeping; the request itself goes on.
+			s.logger.WarnContext(ctx, "record access key use", slog.String("access_key_id", signed.AccessKeyID), slog.String("error", err.Error()))
+		}
+	}
+	return principal.NewContext(ctx, &cred.Principal), nil
+}
+
+func sigv4Error(err error) error {
+	var e *sigv4.Error
+	if errors.As(err, &e) {
+		return &awsquery.Error{Code: e.Code, Message: e.Message, Status: e.Status, Sender: true}
+	}
+	return err
+}
+
+// newRequestID returns a random UUID (version 4), the form of AWS request ids.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on Linux
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
