@@ -1,0 +1,198 @@
+// Package app is Gatehouse's one wiring point: configuration -> master key -> store -> services
+// -> HTTP server. The CLI and the end-to-end tests both build a server through it.
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/authz"
+	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/config"
+	"github.com/gatehouse-iam/gatehouse/internal/iam"
+	"github.com/gatehouse-iam/gatehouse/internal/secret"
+	"github.com/gatehouse-iam/gatehouse/internal/server"
+	"github.com/gatehouse-iam/gatehouse/internal/sigv4"
+	"github.com/gatehouse-iam/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse-iam/gatehouse/internal/sts"
+)
+
+// App is an opened Gatehouse deployment: its store and services.
+type App struct {
+	cfg    config.Config
+	logger *slog.Logger
+	store  *sqlite.Store
+	IAM    *iam.Service
+}
+
+// Open creates the data directory when missing, loads the master key and opens the store.
+func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	key, err := masterKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	box, err := secret.NewBox(key)
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlite.Open(ctx, cfg.DatabasePath(), logger)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return &App{
+		cfg:    cfg,
+		logger: logger,
+		store:  st,
+		IAM:    iam.New(st, box, time.Now, iam.RandomIDs{}, logger),
+	}, nil
+}
+
+func masterKey(cfg config.Config) ([]byte, error) {
+	if cfg.MasterKey != "" {
+		k, err := secret.ParseKey(cfg.MasterKey)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", config.EnvMasterKey, err)
+		}
+		return k, nil
+	}
+	k, err := secret.LoadOrCreateKeyFile(cfg.MasterKeyPath())
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	return k, nil
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.store.Close() }
+
+// Bootstrap creates the first account when the deployment has none, from the configured
+// credentials or generated ones. It returns the new account's credentials and true, or false
+// when accounts already exist. Generated credentials are written to the root credentials file
+// (mode 0600) so they are not lost with the terminal.
+func (a *App) Bootstrap(ctx context.Context) (config.Credentials, bool, error) {
+	accounts, err := a.IAM.ListAccounts(ctx)
+	if err != nil {
+		return config.Credentials{}, false, err
+	}
+	if len(accounts) > 0 {
+		return config.Credentials{}, false, nil
+	}
+	creds, err := a.CreateAccount(ctx, a.cfg.Bootstrap)
+	if err != nil {
+		return config.Credentials{}, false, fmt.Errorf("create first account: %w", err)
+	}
+	if a.cfg.Bootstrap.SecretAccessKey == "" {
+		if err := writeCredentialsFile(a.cfg.RootCredentialsPath(), creds); err != nil {
+			return creds, true, err
+		}
+	}
+	return creds, true, nil
+}
+
+func writeCredentialsFile(path string, c config.Credentials) error {
+	data, err := json.MarshalIndent(CredentialsJSON(c), "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode root credentials: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("write root credentials: %w", err)
+	}
+	if _, err := f.Write(append(data, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("write root credentials: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write root credentials: %w", err)
+	}
+	return f.Close()
+}
+
+// CredentialsJSON is the JSON form of account credentials that `account create --output json`
+// prints and the root credentials file holds.
+func CredentialsJSON(c config.Credentials) any {
+	return struct {
+		AccountID       string `json:"AccountId"`
+		AccessKeyID     string `json:"AccessKeyId"`
+		SecretAccessKey string `json:"SecretAccessKey"`
+	}{c.AccountID, c.AccessKeyID, c.SecretAccessKey}
+}
+
+// Handler builds the HTTP handler serving IAM and STS.
+func (a *App) Handler() (http.Handler, error) {
+	iamSvc, err := awsquery.NewService("IAM", "iam")
+	if err != nil {
+		return nil, err
+	}
+	if err := a.IAM.Register(iamSvc); err != nil {
+		return nil, err
+	}
+	stsSvc, err := awsquery.NewService("STS", "sts")
+	if err != nil {
+		return nil, err
+	}
+	if err := sts.New().Register(stsSvc); err != nil {
+		return nil, err
+	}
+	return server.New(a.IAM, authz.DenyByDefault{}, sigv4.NewVerifier(time.Now), a.logger, iamSvc, stsSvc), nil
+}
+
+// Serve answers requests on ln until ctx is done, then shuts down gracefully: it stops
+// accepting, lets requests in flight finish (for up to shutdownGrace) and returns.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	h, err := a.Handler()
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+const shutdownGrace = 10 * time.Second
+
+// CreateAccount creates a further account; empty fields of want are generated.
+func (a *App) CreateAccount(ctx context.Context, want config.Credentials) (config.Credentials, error) {
+	c, err := a.IAM.CreateAccount(ctx, iam.AccountCredentials{AccountID: want.AccountID, AccessKeyID: want.AccessKeyID, SecretAccessKey: want.SecretAccessKey})
+	if err != nil {
+		return config.Credentials{}, err
+	}
+	return config.Credentials{AccountID: c.AccountID, AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey}, nil
+}

@@ -1,0 +1,91 @@
+// Package config holds Gatehouse's settings and reads them from flags and the environment. It is
+// the only place that looks at environment variables.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+)
+
+// Environment variables Gatehouse reads.
+const (
+	EnvAccountID       = "GATEHOUSE_ACCOUNT_ID"
+	EnvRootAccessKeyID = "GATEHOUSE_ROOT_ACCESS_KEY_ID"
+	EnvRootSecretKey   = "GATEHOUSE_ROOT_SECRET_ACCESS_KEY"
+	EnvMasterKey       = "GATEHOUSE_MASTER_KEY"
+)
+
+// Defaults.
+const (
+	DefaultListen  = "127.0.0.1:7400"
+	DefaultDataDir = "./gatehouse-data"
+)
+
+// Files inside the data directory.
+const (
+	DatabaseFile        = "gatehouse.db"
+	MasterKeyFile       = "master.key"
+	RootCredentialsFile = "root-credentials.json"
+)
+
+// Config is everything a Gatehouse process needs to open its state and serve.
+type Config struct {
+	Listen   string
+	DataDir  string
+	LogLevel slog.Level
+	// MasterKey is the master key as given in the environment; empty means the key file.
+	MasterKey string
+	// Bootstrap is the first account's id and root key; empty fields are generated.
+	Bootstrap Credentials
+}
+
+// Credentials are an account id with its root access key.
+type Credentials struct {
+	AccountID       string
+	AccessKeyID     string
+	SecretAccessKey string
+}
+
+// DatabasePath is the SQLite file.
+func (c *Config) DatabasePath() string { return filepath.Join(c.DataDir, DatabaseFile) }
+
+// MasterKeyPath is the master key file, used when MasterKey is empty.
+func (c *Config) MasterKeyPath() string { return filepath.Join(c.DataDir, MasterKeyFile) }
+
+// RootCredentialsPath is where the first account's generated root key is written.
+func (c *Config) RootCredentialsPath() string { return filepath.Join(c.DataDir, RootCredentialsFile) }
+
+// FromEnv fills what the environment gives.
+func (c *Config) FromEnv(getenv func(string) string) {
+	c.MasterKey = getenv(EnvMasterKey)
+	c.Bootstrap = Credentials{
+		AccountID:       getenv(EnvAccountID),
+		AccessKeyID:     getenv(EnvRootAccessKeyID),
+		SecretAccessKey: getenv(EnvRootSecretKey),
+	}
+}
+
+// DataDirFlag registers --data-dir on fs.
+func (c *Config) DataDirFlag(fs *flag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data-dir", DefaultDataDir, "directory holding the database and the master key; created on first start")
+}
+
+// ServeFlags registers the flags of `gatehouse serve` on fs.
+func (c *Config) ServeFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Listen, "listen", DefaultListen, "address to listen on (host:port)")
+	c.DataDirFlag(fs)
+	fs.Func("log-level", "log level: debug, info, warn or error (default info)", func(s string) error {
+		return c.LogLevel.UnmarshalText([]byte(strings.ToLower(s)))
+	})
+}
+
+// Validate reports settings that cannot work.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("--data-dir must not be empty")
+	}
+	return nil
+}
