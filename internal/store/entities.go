@@ -48,6 +48,10 @@ type Role struct {
 	MaxSessionDuration       int32     `json:"maxSession"`
 	PermissionsBoundary      string    `json:"boundary,omitempty"`
 	Tags                     []Tag     `json:"tags,omitempty"`
+	// LastUsedDate and LastUsedRegion record the role's most recent assumption, for GetRole's
+	// RoleLastUsed element; nil and "" while it was never used.
+	LastUsedDate   *time.Time `json:"lastUsed,omitempty"`
+	LastUsedRegion string     `json:"lastUsedRegion,omitempty"`
 }
 
 // Policy is a customer-managed policy; its documents are PolicyVersion records.
