@@ -1,4 +1,309 @@
 package iam
 
-// TODO(stub): replaced by the real operations.
-func (s *Service) roleOperations() []operation { return nil }
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+)
+
+// Role quotas and defaults (IAM and AWS STS quotas; CreateRole's MaxSessionDuration default).
+const (
+	maxRolesPerAccount        = 1000
+	defaultMaxSessionDuration = 3600
+)
+
+func roleARN(account string, r *store.Role) string { return arn(account, "role", r.Path, r.Name) }
+
+// roleView says which members of the Role element an operation returns: AWS leaves some out.
+type roleView int
+
+const (
+	roleCreated roleView = iota // CreateRole: no MaxSessionDuration, no RoleLastUsed
+	roleListed                  // ListRoles: no PermissionsBoundary, RoleLastUsed or Tags
+	roleFull                    // GetRole, UpdateRoleDescription: everything
+)
+
+// sdkRole is the Role element; the trust policy is URL-encoded as IAM returns documents.
+func sdkRole(account string, r *store.Role, view roleView) types.Role {
+	out := types.Role{
+		Arn:                      aws.String(roleARN(account, r)),
+		AssumeRolePolicyDocument: aws.String(awsquery.EncodeDocument(r.AssumeRolePolicyDocument)),
+		CreateDate:               aws.Time(r.CreateDate),
+		Path:                     aws.String(r.Path),
+		RoleId:                   aws.String(r.ID),
+		RoleName:                 aws.String(r.Name),
+	}
+	if r.Description != "" {
+		out.Description = aws.String(r.Description)
+	}
+	if view != roleCreated {
+		out.MaxSessionDuration = aws.Int32(r.MaxSessionDuration)
+	}
+	if view != roleListed {
+		out.PermissionsBoundary = sdkBoundary(r.PermissionsBoundary)
+		out.Tags = sdkTags(r.Tags)
+	}
+	if view == roleFull {
+		// GetRole always has the element, empty while the role was never used.
+		out.RoleLastUsed = &types.RoleLastUsed{LastUsedDate: r.LastUsedDate}
+		if r.LastUsedRegion != "" {
+			out.RoleLastUsed.Region = aws.String(r.LastUsedRegion)
+		}
+	}
+	return out
+}
+
+func noSuchRole(name string) error {
+	return awsquery.NoSuchEntity("The role with name %s cannot be found.", name)
+}
+
+// loadRole reads a role by name, answering NoSuchEntity when there is none.
+func loadRole(ctx context.Context, tx store.Tx, account, name string) (*store.Role, error) {
+	r, err := store.Load[store.Role](ctx, tx, store.KindRole, account, nameKey(name))
+	if isNotFound(err) {
+		return nil, noSuchRole(name)
+	}
+	return r, err
+}
+
+func roleRecord(account string, r *store.Role) store.Record {
+	return store.Record{Account: account, Kind: store.KindRole, Key: nameKey(r.Name), ID: r.ID, Path: r.Path, Data: store.Encode(r)}
+}
+
+// validateTrustPolicy checks an assume-role policy document and the trust policy size quota,
+// which AWS reports under its internal name ACLSizePerRole.
+func validateTrustPolicy(doc string) error {
+	if err := validateDocument(doc, docTrust); err != nil {
+		return err
+	}
+	if policySize(doc) > maxTrustPolicySize {
+		return awsquery.LimitExceeded("Cannot exceed quota for ACLSizePerRole: %d", maxTrustPolicySize)
+	}
+	return nil
+}
+
+func (s *Service) roleOperations() []operation {
+	return []operation{
+		{"CreateRole", awsquery.Handle(s.CreateRole)},
+		{"GetRole", awsquery.Handle(s.GetRole)},
+		{"UpdateRole", awsquery.Handle(s.UpdateRole)},
+		{"UpdateRoleDescription", awsquery.Handle(s.UpdateRoleDescription)},
+		{"UpdateAssumeRolePolicy", awsquery.Handle(s.UpdateAssumeRolePolicy)},
+		{"DeleteRole", awsquery.Handle(s.DeleteRole)},
+		{"ListRoles", awsquery.Handle(s.ListRoles)},
+	}
+}
+
+// CreateRole creates a role with its trust policy.
+func (s *Service) CreateRole(ctx context.Context, in *iam.CreateRoleInput) (*iam.CreateRoleOutput, error) {
+	account := caller(ctx).Account
+	if err := validatePath(in.Path); err != nil {
+		return nil, err
+	}
+	if err := validateTrustPolicy(*in.AssumeRolePolicyDocument); err != nil {
+		return nil, err
+	}
+	tags, err := tagsFromInput(in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	r := &store.Role{
+		ID:                       s.ids.UniqueID("AROA"),
+		Name:                     *in.RoleName,
+		Path:                     defaultPath(in.Path),
+		CreateDate:               s.timestamp(),
+		AssumeRolePolicyDocument: *in.AssumeRolePolicyDocument,
+		Description:              aws.ToString(in.Description),
+		MaxSessionDuration:       defaultMaxSessionDuration,
+		Tags:                     tags,
+	}
+	if in.MaxSessionDuration != nil {
+		r.MaxSessionDuration = *in.MaxSessionDuration
+	}
+	exists := func() error { return awsquery.EntityAlreadyExists("Role with name %s already exists.", r.Name) }
+	err = s.update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.Get(ctx, store.KindRole, account, nameKey(r.Name)); err == nil {
+			return exists()
+		} else if !isNotFound(err) {
+			return err
+		}
+		n, err := tx.Count(ctx, store.KindRole, account, "")
+		if err != nil {
+			return err
+		}
+		if n >= maxRolesPerAccount {
+			return awsquery.LimitExceeded("Cannot exceed quota for RolesPerAccount: %d", maxRolesPerAccount)
+		}
+		if r.PermissionsBoundary, err = boundaryFor(ctx, tx, account, in.PermissionsBoundary); err != nil {
+			return err
+		}
+		err = tx.Insert(ctx, roleRecord(account, r))
+		if isExists(err) {
+			return exists()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := sdkRole(account, r, roleCreated)
+	return &iam.CreateRoleOutput{Role: &out}, nil
+}
+
+// GetRole returns a role with its trust policy and last use.
+func (s *Service) GetRole(ctx context.Context, in *iam.GetRoleInput) (*iam.GetRoleOutput, error) {
+	account := caller(ctx).Account
+	var r *store.Role
+	err := s.view(ctx, func(ctx context.Context, tx store.Tx) (err error) {
+		r, err = loadRole(ctx, tx, account, *in.RoleName)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := sdkRole(account, r, roleFull)
+	return &iam.GetRoleOutput{Role: &out}, nil
+}
+
+// changeRole loads a role, applies change and stores it, all in one transaction.
+func (s *Service) changeRole(ctx context.Context, name string, change func(r *store.Role) error) (*store.Role, error) {
+	account := caller(ctx).Account
+	var r *store.Role
+	err := s.update(ctx, func(ctx context.Context, tx store.Tx) (err error) {
+		if r, err = loadRole(ctx, tx, account, name); err != nil {
+			return err
+		}
+		if err := change(r); err != nil {
+			return err
+		}
+		return tx.Replace(ctx, roleRecord(account, r))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// UpdateRole changes a role's description or maximum session duration.
+func (s *Service) UpdateRole(ctx context.Context, in *iam.UpdateRoleInput) (*iam.UpdateRoleOutput, error) {
+	_, err := s.changeRole(ctx, *in.RoleName, func(r *store.Role) error {
+		if in.Description != nil {
+			r.Description = *in.Description
+		}
+		if in.MaxSessionDuration != nil {
+			r.MaxSessionDuration = *in.MaxSessionDuration
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &iam.UpdateRoleOutput{}, nil
+}
+
+// UpdateRoleDescription changes a role's description and returns the role.
+func (s *Service) UpdateRoleDescription(ctx context.Context, in *iam.UpdateRoleDescriptionInput) (*iam.UpdateRoleDescriptionOutput, error) {
+	r, err := s.changeRole(ctx, *in.RoleName, func(r *store.Role) error {
+		r.Description = *in.Description
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := sdkRole(caller(ctx).Account, r, roleFull)
+	return &iam.UpdateRoleDescriptionOutput{Role: &out}, nil
+}
+
+// UpdateAssumeRolePolicy replaces a role's trust policy.
+func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *iam.UpdateAssumeRolePolicyInput) (*iam.UpdateAssumeRolePolicyOutput, error) {
+	if err := validateTrustPolicy(*in.PolicyDocument); err != nil {
+		return nil, err
+	}
+	_, err := s.changeRole(ctx, *in.RoleName, func(r *store.Role) error {
+		r.AssumeRolePolicyDocument = *in.PolicyDocument
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &iam.UpdateAssumeRolePolicyOutput{}, nil
+}
+
+// DeleteRole deletes a role that no longer has policies.
+func (s *Service) DeleteRole(ctx context.Context, in *iam.DeleteRoleInput) (*iam.DeleteRoleOutput, error) {
+	account := caller(ctx).Account
+	err := s.update(ctx, func(ctx context.Context, tx store.Tx) error {
+		r, err := loadRole(ctx, tx, account, *in.RoleName)
+		if err != nil {
+			return err
+		}
+		if l, err := tx.LinksFrom(ctx, account, store.LinkAttached, PrincipalRef(store.KindRole, r.ID)); err != nil || len(l) > 0 {
+			return conflictOr(err, "Cannot delete entity, must detach all policies first.")
+		}
+		if n, err := tx.Count(ctx, store.KindInlinePolicy, account, childKey(r.ID, "")); err != nil || n > 0 {
+			return conflictOr(err, "Cannot delete entity, must delete policies first.")
+		}
+		return tx.Delete(ctx, store.KindRole, account, nameKey(r.Name))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &iam.DeleteRoleOutput{}, nil
+}
+
+// ListRoles lists roles, optionally under a path prefix.
+func (s *Service) ListRoles(ctx context.Context, in *iam.ListRolesInput) (*iam.ListRolesOutput, error) {
+	account := caller(ctx).Account
+	pg, err := pageOf(in.Marker, in.MaxItems)
+	if err != nil {
+		return nil, err
+	}
+	prefix, err := validatePathPrefix(in.PathPrefix)
+	if err != nil {
+		return nil, err
+	}
+	out := &iam.ListRolesOutput{Roles: []types.Role{}}
+	err = s.view(ctx, func(ctx context.Context, tx store.Tx) error {
+		recs, truncated, marker, err := list(ctx, tx, store.KindRole, account, store.Query{PathPrefix: prefix}, pg)
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			var r store.Role
+			if err := store.Decode(rec, &r); err != nil {
+				return err
+			}
+			out.Roles = append(out.Roles, sdkRole(account, &r, roleListed))
+		}
+		out.IsTruncated, out.Marker = truncated, marker
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RecordRoleUse stores that a role was assumed at the given time in region, for GetRole's
+// RoleLastUsed. STS calls it after a successful AssumeRole*; a deleted role is not an error.
+func (s *Service) RecordRoleUse(ctx context.Context, account, roleID, region string, at time.Time) error {
+	return s.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		r, rec, err := store.LoadByID[store.Role](ctx, tx, store.KindRole, roleID)
+		if isNotFound(err) || (err == nil && rec.Account != account) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		when := at.UTC().Truncate(time.Second)
+		r.LastUsedDate, r.LastUsedRegion = &when, region
+		rec.Data = store.Encode(r)
+		return tx.Replace(ctx, rec)
+	})
+}
