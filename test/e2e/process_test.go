@@ -48,24 +48,32 @@ type proc struct {
 	stdout strings.Builder
 	mu     sync.Mutex
 	logs   []string
-	exited chan error
+	done   chan struct{} // closed when the process has exited
+	err    error         // the exit status, once done is closed
 }
 
 // testRoot is the root key the process tests bootstrap with.
 var testRoot = struct{ Account, KeyID, Secret string }{"123456789012", "AKIAGATEHOUSETEST001", "gatehouseTestSecretKey0123456789abcdefghij"}
 
-// startProcess runs `gatehouse serve` on dataDir with a random loopback port and waits until it
-// listens. extraEnv adds environment variables (KEY=VALUE).
-func startProcess(t *testing.T, dataDir string, extraEnv ...string) *proc {
+// startProcess runs `gatehouse serve` on dataDir with a random loopback port, bootstrapped with
+// testRoot, and waits until it listens. args are further serve flags.
+func startProcess(t *testing.T, dataDir string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(gatehouseBinary(t), "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir)
-	cmd.Env = append(os.Environ(),
+	cmd := exec.Command(gatehouseBinary(t), append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir}, args...)...)
+	cmd.Env = append(withoutGatehouseEnv(os.Environ()),
 		"GATEHOUSE_ACCOUNT_ID="+testRoot.Account,
 		"GATEHOUSE_ROOT_ACCESS_KEY_ID="+testRoot.KeyID,
 		"GATEHOUSE_ROOT_SECRET_ACCESS_KEY="+testRoot.Secret,
 	)
-	cmd.Env = append(cmd.Env, extraEnv...)
-	p := &proc{cmd: cmd, exited: make(chan error, 1)}
+	p := &proc{cmd: cmd}
+	startCmd(t, p)
+	return p
+}
+
+// startCmd starts p.cmd, a serve command, and waits until it listens.
+func startCmd(t *testing.T, p *proc) {
+	t.Helper()
+	cmd := p.cmd
 	cmd.Stdout = &p.stdout
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -89,22 +97,20 @@ func startProcess(t *testing.T, dataDir string, extraEnv ...string) *proc {
 			}
 		}
 	}()
-	go func() { p.exited <- cmd.Wait() }()
+	p.done = make(chan struct{})
+	go func() { p.err = cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-p.exited
-		}
+		_ = cmd.Process.Kill()
+		<-p.done
 	})
 	select {
 	case a := <-addr:
 		p.URL = "http://" + a
-	case err := <-p.exited:
-		t.Fatalf("gatehouse exited before listening: %v\n%s", err, strings.Join(p.Logs(), "\n"))
+	case <-p.done:
+		t.Fatalf("gatehouse exited before listening: %v\n%s", p.err, strings.Join(p.Logs(), "\n"))
 	case <-time.After(30 * time.Second):
 		t.Fatalf("gatehouse did not start listening\n%s", strings.Join(p.Logs(), "\n"))
 	}
-	return p
 }
 
 // Logs returns the log lines printed so far.
@@ -120,7 +126,7 @@ func (p *proc) Kill(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	<-p.exited
+	<-p.done
 }
 
 // Stop sends SIGTERM and returns the exit error (nil for a clean exit).
@@ -130,8 +136,8 @@ func (p *proc) Stop(t *testing.T) error {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-p.exited:
-		return err
+	case <-p.done:
+		return p.err
 	case <-time.After(30 * time.Second):
 		t.Fatal("gatehouse did not stop within 30s of SIGTERM")
 		return nil
