@@ -1,0 +1,256 @@
+package sigv4
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxClockSkew is how far the time of a header-signed request may be from the server clock,
+// either way, as at AWS.
+const MaxClockSkew = 15 * time.Minute
+
+// MaxPresignExpires is the longest X-Amz-Expires a presigned request may carry: one week, the
+// life of a SigV4 signing key.
+const MaxPresignExpires = 7 * 24 * time.Hour
+
+// defaultPresignExpires applies to a presigned request without X-Amz-Expires. The parameter is
+// optional for the query services, whose presigned requests AWS holds valid for about 15 minutes.
+const defaultPresignExpires = 15 * time.Minute
+
+// Verifier parses and verifies SigV4-signed requests. It is safe for concurrent use; it caches
+// derived signing keys, so one Verifier should serve the whole server.
+type Verifier struct {
+	now  func() time.Time
+	keys keyCache
+}
+
+// NewVerifier returns a Verifier that reads the time from now (time.Now if nil); tests pass a
+// fixed clock.
+func NewVerifier(now func() time.Time) *Verifier {
+	if now == nil {
+		now = time.Now
+	}
+	return &Verifier{now: now}
+}
+
+// Signed is a request whose signature parsed and whose time and credential scope are valid. Its
+// signature is checked by Verify, once the caller has found the secret of AccessKeyID.
+type Signed struct {
+	// AccessKeyID is the access key the request claims to be signed with.
+	AccessKeyID string
+	// Region and Service are those of the credential scope. Any region is accepted; the
+	// caller checks that Service is the one it serves.
+	Region  string
+	Service string
+	// SessionToken is X-Amz-Security-Token, empty for long-term credentials.
+	SessionToken string
+	// Time is the request time (X-Amz-Date, or the Date header), in UTC.
+	Time time.Time
+	// Presigned reports a query-string signature; Expires is then its validity from Time.
+	Presigned bool
+	Expires   time.Duration
+
+	v         *Verifier
+	date      string // the credential scope date
+	signature [2 * sha256.Size]byte
+	sigLen    int
+	sts       []byte // the string to sign
+	stsBuf    [192]byte
+}
+
+// Parse reads the signature of r, whose body the caller has already read into body, and checks
+// everything that needs no secret: the form of the Authorization header or of the presigned
+// query parameters, the request time, the credential scope and that the host header is signed.
+// It then computes the string to sign. Errors are *Error.
+func (v *Verifier) Parse(r *http.Request, body []byte) (*Signed, error) {
+	s, err := v.parse(r, body)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (v *Verifier) parse(r *http.Request, body []byte) (*Signed, *Error) {
+	var pbuf [16]qparam
+	params, qerr := parseQuery(r.URL.RawQuery, pbuf[:0])
+	if qerr != nil {
+		return nil, qerr
+	}
+	authz := strings.TrimSpace(r.Header.Get("Authorization"))
+	alg, presigned := firstParam(params, "X-Amz-Algorithm")
+	now := v.now().UTC()
+
+	s := &Signed{v: v}
+	var cred, signedHeaders, signature string
+	switch {
+	case authz != "" && presigned:
+		return nil, errMismatch(msgTwoMechanisms)
+	case authz != "":
+		a, err := parseAuthorization(authz)
+		if err != nil {
+			return nil, err
+		}
+		dateValue := r.Header.Get("X-Amz-Date")
+		fromDateHeader := false
+		if dateValue == "" {
+			dateValue, fromDateHeader = r.Header.Get("Date"), true
+		}
+		if dateValue == "" {
+			a.missing |= missDate
+		}
+		if a.missing != 0 {
+			return nil, errMissingAuthParts(a.missing, authz)
+		}
+		if !hasSignedHeader(a.signedHeaders, "host") {
+			return nil, errMismatch(msgHostNotSigned)
+		}
+		t, ok := parseAmzDate(dateValue)
+		if !ok && fromDateHeader {
+			t, ok = parseHTTPDate(dateValue)
+		}
+		if !ok {
+			return nil, errBadDate(dateValue)
+		}
+		if t.Before(now.Add(-MaxClockSkew)) {
+			return nil, errExpired(t, now.Add(-MaxClockSkew), now, MaxClockSkew)
+		}
+		if t.After(now.Add(MaxClockSkew)) {
+			return nil, errNotYetCurrent(t, now.Add(MaxClockSkew), now, MaxClockSkew)
+		}
+		s.Time = t
+		s.SessionToken = r.Header.Get("X-Amz-Security-Token")
+		cred, signedHeaders, signature = a.credential, a.signedHeaders, a.signature
+	case presigned:
+		if alg != algorithmHMAC {
+			return nil, errUnsupportedAlgorithm(alg)
+		}
+		var missing uint8
+		var dateValue string
+		var ok bool
+		if cred, ok = firstParam(params, "X-Amz-Credential"); !ok {
+			missing |= missCredential
+		}
+		if signature, ok = firstParam(params, "X-Amz-Signature"); !ok {
+			missing |= missSignature
+		}
+		if signedHeaders, ok = firstParam(params, "X-Amz-SignedHeaders"); !ok {
+			missing |= missSignedHeaders
+		}
+		if dateValue, ok = firstParam(params, "X-Amz-Date"); !ok {
+			missing |= missDate
+		}
+		if missing != 0 {
+			return nil, errMissingQueryParts(missing)
+		}
+		if !hasSignedHeader(signedHeaders, "host") {
+			return nil, errMismatch(msgHostNotSigned)
+		}
+		t, ok := parseAmzDate(dateValue)
+		if !ok {
+			return nil, errBadDate(dateValue)
+		}
+		expires := defaultPresignExpires
+		if e, ok := firstParam(params, "X-Amz-Expires"); ok {
+			var err *Error
+			if expires, err = parseExpires(e); err != nil {
+				return nil, err
+			}
+		}
+		// Valid from X-Amz-Date (less the clock skew AWS allows any request) until X-Amz-Date +
+		// X-Amz-Expires, and refused as expired after.
+		if t.After(now.Add(MaxClockSkew)) {
+			return nil, errNotYetCurrent(t, now.Add(MaxClockSkew), now, MaxClockSkew)
+		}
+		if now.After(t.Add(expires)) {
+			return nil, errExpired(t, now.Add(-expires), now, expires)
+		}
+		s.Time, s.Presigned, s.Expires = t, true, expires
+		s.SessionToken, _ = firstParam(params, "X-Amz-Security-Token")
+	default:
+		return nil, errMissingAuthToken()
+	}
+
+	c, err := parseCredential(cred)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkScope(c, s.Time); err != nil {
+		return nil, err
+	}
+	s.AccessKeyID, s.Region, s.Service, s.date = c.accessKeyID, c.region, c.service, c.date
+	if len(signature) == len(s.signature) {
+		s.sigLen = copy(s.signature[:], signature)
+	}
+
+	// The payload is always the hash of the body received: IAM and STS, unlike S3, take neither
+	// x-amz-content-sha256 nor UNSIGNED-PAYLOAD in its place.
+	bodySum := sha256.Sum256(body)
+	var bodyHex [2 * sha256.Size]byte
+	hex.Encode(bodyHex[:], bodySum[:])
+	var creqBuf [1024]byte
+	creq := appendCanonicalRequest(creqBuf[:0], r, params, s.Presigned, signedHeaders, bodyHex[:])
+	creqSum := sha256.Sum256(creq)
+
+	sts := append(s.stsBuf[:0], algorithmHMAC+"\n"...)
+	sts = s.Time.AppendFormat(sts, amzDateLayout)
+	sts = append(sts, '\n')
+	sts = append(sts, c.scope...)
+	sts = append(sts, '\n')
+	sts = hex.AppendEncode(sts, creqSum[:])
+	s.sts = sts
+	return s, nil
+}
+
+// parseHTTPDate parses a Date header: RFC 1123, or the older forms HTTP/1.1 allows.
+func parseHTTPDate(s string) (time.Time, bool) {
+	t, err := http.ParseTime(s)
+	return t.UTC(), err == nil
+}
+
+// parseExpires parses X-Amz-Expires, a whole number of seconds from 1 to 604800. The messages
+// are S3's, the one service that documents this parameter's errors.
+func parseExpires(s string) (time.Duration, *Error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case err != nil:
+		return 0, errIncomplete("X-Amz-Expires should be a number")
+	case n < 1:
+		return 0, errIncomplete("X-Amz-Expires must be non-negative and at least 1 second")
+	case n > int64(MaxPresignExpires/time.Second):
+		return 0, errIncomplete("X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds")
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+// Verify checks the request signature against the secret access key of AccessKeyID, in constant
+// time. It returns nil or an *Error with AWS's SignatureDoesNotMatch.
+func (s *Signed) Verify(secret string) error {
+	if s == nil || s.sts == nil {
+		return errMismatch(msgSignatureMismatch)
+	}
+	ck := cacheKey{secret: secret, date: s.date, region: s.Region, service: s.Service}
+	var key [sha256.Size]byte
+	cached := false
+	if s.v != nil {
+		key, cached = s.v.keys.get(ck)
+	}
+	if !cached {
+		key = deriveKey(secret, s.date, s.Region, s.Service)
+	}
+	mac := hmacSHA256(key[:], s.sts)
+	var want [2 * sha256.Size]byte
+	hex.Encode(want[:], mac[:])
+	// AWS compares the lower-case hex it computed with the signature sent.
+	if s.sigLen != len(want) || !hmac.Equal(want[:], s.signature[:]) {
+		return errMismatch(msgSignatureMismatch)
+	}
+	if !cached && s.v != nil {
+		s.v.keys.put(ck, key)
+	}
+	return nil
+}
