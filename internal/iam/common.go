@@ -184,39 +184,37 @@ func sdkTags(tags []store.Tag) []types.Tag {
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 func isExists(err error) bool   { return errors.Is(err, store.ErrExists) }
 
-// resolvePolicyARN finds the customer-managed policy an ARN names in account, for attaching it
-// or using it as a permissions boundary. The error is AWS's NoSuchEntity for a missing policy.
-func resolvePolicyARN(ctx context.Context, tx store.Tx, account, policyARN string) (*store.Policy, error) {
-	notFound := awsquery.NoSuchEntity("Policy %s does not exist or is not attachable.", policyARN)
-	prefix := "arn:aws:iam::" + account + ":policy"
-	rest, ok := strings.CutPrefix(policyARN, prefix)
-	if !ok || !strings.HasPrefix(rest, "/") {
-		return nil, notFound
+// resolvePolicyARN finds the managed policy, customer- or AWS-managed, that an ARN names for
+// account, for attaching it or using it as a permissions boundary. A missing policy is AWS's
+// NoSuchEntity; a string that is not an ARN at all is InvalidInput.
+func resolvePolicyARN(ctx context.Context, tx store.Tx, account, policyARN string) (*managedPolicy, error) {
+	m, err := findPolicy(ctx, tx, account, policyARN)
+	if err != nil {
+		return nil, err
 	}
-	slash := strings.LastIndex(rest, "/")
-	path, name := rest[:slash+1], rest[slash+1:]
-	p, err := store.Load[store.Policy](ctx, tx, store.KindPolicy, account, nameKey(name))
-	if isNotFound(err) || (err == nil && (p.Path != path || p.Name != name)) {
-		return nil, notFound
+	if m == nil {
+		return nil, awsquery.NoSuchEntity("Policy %s does not exist or is not attachable.", policyARN)
 	}
-	return p, err
+	return m, nil
 }
 
 // policyARN is the ARN of a customer-managed policy.
 func policyARN(account string, p *store.Policy) string { return arn(account, "policy", p.Path, p.Name) }
 
-// boundaryFor checks a PermissionsBoundary ARN and returns it with its SDK form.
+// boundaryFor checks a PermissionsBoundary ARN (a customer- or AWS-managed policy) and returns
+// the ARN to store on the user or role; "" when none is given.
 func boundaryFor(ctx context.Context, tx store.Tx, account string, boundaryARN *string) (string, error) {
 	if boundaryARN == nil {
 		return "", nil
 	}
-	if _, err := resolvePolicyARN(ctx, tx, account, *boundaryARN); err != nil {
-		if e := awsquery.AsError(err); e != nil && e.Code == "NoSuchEntity" {
-			return "", awsquery.NoSuchEntity("Scope ARN: %s does not exist or is not attachable.", *boundaryARN)
-		}
+	m, err := findPolicy(ctx, tx, account, *boundaryARN)
+	if err != nil {
 		return "", err
 	}
-	return *boundaryARN, nil
+	if m == nil {
+		return "", awsquery.NoSuchEntity("Scope ARN: %s does not exist or is not attachable.", *boundaryARN)
+	}
+	return m.arn, nil
 }
 
 // sdkBoundary is the PermissionsBoundary element of a user or role, nil when there is none.

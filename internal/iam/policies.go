@@ -1,4 +1,457 @@
 package iam
 
-// TODO(stub): replaced by the real operations.
-func (s *Service) policyOperations() []operation { return nil }
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/iam/awsmanaged"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+)
+
+// Quotas of managed policies (IAM and AWS STS quotas, default values).
+const (
+	maxPoliciesPerAccount = 1500 // customer-managed policies in an account
+	maxPolicyVersions     = 5    // stored versions of one managed policy
+	maxAttachedPolicies   = 10   // managed policies attached to one user, group or role
+)
+
+func (s *Service) policyOperations() []operation {
+	return []operation{
+		{"CreatePolicy", awsquery.Handle(s.CreatePolicy)},
+		{"GetPolicy", awsquery.Handle(s.GetPolicy)},
+		{"DeletePolicy", awsquery.Handle(s.DeletePolicy)},
+		{"ListPolicies", awsquery.Handle(s.ListPolicies)},
+		{"CreatePolicyVersion", awsquery.Handle(s.CreatePolicyVersion)},
+		{"GetPolicyVersion", awsquery.Handle(s.GetPolicyVersion)},
+		{"ListPolicyVersions", awsquery.Handle(s.ListPolicyVersions)},
+		{"DeletePolicyVersion", awsquery.Handle(s.DeletePolicyVersion)},
+		{"SetDefaultPolicyVersion", awsquery.Handle(s.SetDefaultPolicyVersion)},
+		{"AttachUserPolicy", awsquery.Handle(s.AttachUserPolicy)},
+		{"DetachUserPolicy", awsquery.Handle(s.DetachUserPolicy)},
+		{"AttachGroupPolicy", awsquery.Handle(s.AttachGroupPolicy)},
+		{"DetachGroupPolicy", awsquery.Handle(s.DetachGroupPolicy)},
+		{"AttachRolePolicy", awsquery.Handle(s.AttachRolePolicy)},
+		{"DetachRolePolicy", awsquery.Handle(s.DetachRolePolicy)},
+		{"ListAttachedUserPolicies", awsquery.Handle(s.ListAttachedUserPolicies)},
+		{"ListAttachedGroupPolicies", awsquery.Handle(s.ListAttachedGroupPolicies)},
+		{"ListAttachedRolePolicies", awsquery.Handle(s.ListAttachedRolePolicies)},
+		{"ListEntitiesForPolicy", awsquery.Handle(s.ListEntitiesForPolicy)},
+		{"PutUserPermissionsBoundary", awsquery.Handle(s.PutUserPermissionsBoundary)},
+		{"DeleteUserPermissionsBoundary", awsquery.Handle(s.DeleteUserPermissionsBoundary)},
+		{"PutRolePermissionsBoundary", awsquery.Handle(s.PutRolePermissionsBoundary)},
+		{"DeleteRolePermissionsBoundary", awsquery.Handle(s.DeleteRolePermissionsBoundary)},
+		{"TagPolicy", awsquery.Handle(s.TagPolicy)},
+		{"UntagPolicy", awsquery.Handle(s.UntagPolicy)},
+		{"ListPolicyTags", awsquery.Handle(s.ListPolicyTags)},
+	}
+}
+
+// managedPolicy is a managed policy an ARN names: customer-managed (local, stored in the
+// account) or AWS-managed (aws, from the embedded catalogue, read-only).
+type managedPolicy struct {
+	arn   string
+	local *store.Policy
+	aws   *awsmanaged.Policy
+}
+
+func (m *managedPolicy) name() string {
+	if m.local != nil {
+		return m.local.Name
+	}
+	return m.aws.Name
+}
+
+func (m *managedPolicy) path() string {
+	if m.local != nil {
+		return m.local.Path
+	}
+	return m.aws.Path
+}
+
+func (m *managedPolicy) defaultVersion() string {
+	if m.local != nil {
+		return m.local.DefaultVersionID
+	}
+	return m.aws.DefaultVersionID
+}
+
+// awsPolicies is the catalogue of AWS-managed policies, parsed on first use.
+func awsPolicies() (*awsmanaged.Set, error) {
+	set, err := awsmanaged.Default()
+	if err != nil {
+		return nil, fmt.Errorf("iam: AWS-managed policies: %w", err)
+	}
+	return set, nil
+}
+
+// checkARN answers InvalidInput for a policy ARN parameter that is not an ARN at all, as IAM
+// does ("ARN x is not valid.").
+func checkARN(s string) error {
+	if !strings.HasPrefix(s, "arn:") {
+		return awsquery.InvalidInput("ARN %s is not valid.", s)
+	}
+	return nil
+}
+
+// parsePolicyARN splits arn:aws:iam::ACCOUNT:policy/PATH/NAME; account is "aws" for
+// AWS-managed policies. ok is false for anything else.
+func parsePolicyARN(s string) (account, path, name string, ok bool) {
+	rest, ok := strings.CutPrefix(s, "arn:aws:iam::")
+	if !ok {
+		return "", "", "", false
+	}
+	account, resource, ok := strings.Cut(rest, ":")
+	if !ok {
+		return "", "", "", false
+	}
+	rest, ok = strings.CutPrefix(resource, "policy")
+	if !ok || !strings.HasPrefix(rest, "/") {
+		return "", "", "", false
+	}
+	slash := strings.LastIndex(rest, "/")
+	path, name = rest[:slash+1], rest[slash+1:]
+	if name == "" || account == "" {
+		return "", "", "", false
+	}
+	return account, path, name, true
+}
+
+// findPolicy looks up the managed policy policyARN names as seen from account: one of the
+// account's own policies or an AWS-managed one. It returns nil without error when there is
+// none, and InvalidInput when policyARN is not an ARN.
+func findPolicy(ctx context.Context, tx store.Tx, account, policyARN string) (*managedPolicy, error) {
+	if err := checkARN(policyARN); err != nil {
+		return nil, err
+	}
+	owner, path, name, ok := parsePolicyARN(policyARN)
+	switch {
+	case !ok:
+		return nil, nil
+	case owner == "aws":
+		set, err := awsPolicies()
+		if err != nil {
+			return nil, err
+		}
+		if p := set.Lookup(policyARN); p != nil {
+			return &managedPolicy{arn: policyARN, aws: p}, nil
+		}
+		return nil, nil
+	case owner == account:
+		p, err := store.Load[store.Policy](ctx, tx, store.KindPolicy, account, nameKey(name))
+		if isNotFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		// Names are unique regardless of case, but an ARN must spell path and name exactly.
+		if p.Path != path || p.Name != name {
+			return nil, nil
+		}
+		return &managedPolicy{arn: policyARN, local: p}, nil
+	}
+	return nil, nil
+}
+
+// loadPolicy finds the policy that an operation on a policy resource names. Another account's
+// policy is AccessDenied, as is changing (write) an AWS-managed one: the caller's account owns
+// neither. A missing policy is NoSuchEntity.
+func loadPolicy(ctx context.Context, tx store.Tx, policyARN, action string, write bool) (*managedPolicy, error) {
+	p := caller(ctx)
+	if err := checkARN(policyARN); err != nil {
+		return nil, err
+	}
+	if owner, _, _, ok := parsePolicyARN(policyARN); ok && owner != p.Account && (owner != "aws" || write) {
+		return nil, awsquery.AccessDenied("User: %s is not authorized to perform: iam:%s on resource: policy %s", p.ARN, action, policyARN)
+	}
+	m, err := findPolicy(ctx, tx, p.Account, policyARN)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, awsquery.NoSuchEntity("Policy %s was not found.", policyARN)
+	}
+	return m, nil
+}
+
+// policyRecord is the store record of a customer-managed policy.
+func policyRecord(account string, p *store.Policy) store.Record {
+	return store.Record{Account: account, Kind: store.KindPolicy, Key: nameKey(p.Name), ID: p.ID, Path: p.Path, Data: store.Encode(p)}
+}
+
+// versionRecord is the store record of one version of a customer-managed policy.
+func versionRecord(account string, v *store.PolicyVersion) store.Record {
+	return store.Record{Account: account, Kind: store.KindPolicyVersion, Key: childKey(v.PolicyID, v.VersionID), Data: store.Encode(v)}
+}
+
+// validateManagedDocument checks a managed policy document and the managed policy size quota.
+func validateManagedDocument(doc string) error {
+	if err := validateDocument(doc, docIdentity); err != nil {
+		return err
+	}
+	if policySize(doc) > maxManagedPolicySize {
+		return awsquery.LimitExceeded("Cannot exceed quota for PolicySize: %d", maxManagedPolicySize)
+	}
+	return nil
+}
+
+// attachmentCount is how many users, groups and roles have the policy attached, counted from
+// the links themselves so that it can never drift.
+func attachmentCount(ctx context.Context, tx store.Tx, account, policyARN string) (int, error) {
+	links, err := tx.LinksTo(ctx, account, store.LinkAttached, policyARN)
+	return len(links), err
+}
+
+// entityRef names a user, group or role that uses a policy.
+type entityRef struct {
+	kind           store.Kind
+	id, name, path string
+}
+
+// boundaryNeedle is how a stored user or role record spells a permissions boundary; records
+// without it are skipped without being decoded.
+const boundaryNeedle = `"boundary":"`
+
+// boundaryUses maps each policy ARN used as a permissions boundary in account to the users and
+// roles that use it. It reads every user and role record: boundaries are fields of those
+// records (set by CreateUser and CreateRole too), so the answer is always true without any
+// bookkeeping elsewhere; records without a boundary are not decoded.
+func boundaryUses(ctx context.Context, tx store.Tx, account string) (map[string][]entityRef, error) {
+	out := map[string][]entityRef{}
+	needle := []byte(boundaryNeedle)
+	for _, kind := range []store.Kind{store.KindRole, store.KindUser} {
+		recs, err := tx.List(ctx, kind, account, store.Query{})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			if !bytes.Contains(r.Data, needle) {
+				continue
+			}
+			var ref entityRef
+			var boundary string
+			if kind == store.KindUser {
+				var u store.User
+				if err := store.Decode(r, &u); err != nil {
+					return nil, err
+				}
+				ref, boundary = entityRef{store.KindUser, u.ID, u.Name, u.Path}, u.PermissionsBoundary
+			} else {
+				var ro store.Role
+				if err := store.Decode(r, &ro); err != nil {
+					return nil, err
+				}
+				ref, boundary = entityRef{store.KindRole, ro.ID, ro.Name, ro.Path}, ro.PermissionsBoundary
+			}
+			if boundary != "" {
+				out[boundary] = append(out[boundary], ref)
+			}
+		}
+	}
+	return out, nil
+}
+
+// policyView says which members of the Policy element an operation returns.
+type policyView int
+
+const (
+	policyListed  policyView = iota // ListPolicies: no Description, no Tags
+	policyCreated                   // CreatePolicy: Tags, no Description
+	policyFull                      // GetPolicy: everything
+)
+
+// sdkPolicy is the Policy element with the given usage counts.
+func sdkPolicy(m *managedPolicy, attached, boundaries int, view policyView) types.Policy {
+	out := types.Policy{
+		Arn:                           aws.String(m.arn),
+		AttachmentCount:               aws.Int32(int32(attached)),
+		DefaultVersionId:              aws.String(m.defaultVersion()),
+		IsAttachable:                  true,
+		Path:                          aws.String(m.path()),
+		PermissionsBoundaryUsageCount: aws.Int32(int32(boundaries)),
+		PolicyName:                    aws.String(m.name()),
+	}
+	if p := m.local; p != nil {
+		out.PolicyId, out.CreateDate, out.UpdateDate = aws.String(p.ID), aws.Time(p.CreateDate), aws.Time(p.UpdateDate)
+		if view != policyListed {
+			out.Tags = sdkTags(p.Tags)
+		}
+		if view == policyFull && p.Description != "" {
+			out.Description = aws.String(p.Description)
+		}
+	} else {
+		out.PolicyId, out.CreateDate, out.UpdateDate = aws.String(m.aws.ID), aws.Time(m.aws.CreateDate), aws.Time(m.aws.UpdateDate)
+	}
+	return out
+}
+
+// CreatePolicy creates a customer-managed policy with its first version, v1.
+func (s *Service) CreatePolicy(ctx context.Context, in *iam.CreatePolicyInput) (*iam.CreatePolicyOutput, error) {
+	account := caller(ctx).Account
+	if err := validatePath(in.Path); err != nil {
+		return nil, err
+	}
+	if err := validateManagedDocument(*in.PolicyDocument); err != nil {
+		return nil, err
+	}
+	tags, err := tagsFromInput(in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	now := s.timestamp()
+	p := &store.Policy{
+		ID:               s.ids.UniqueID("ANPA"),
+		Name:             *in.PolicyName,
+		Path:             defaultPath(in.Path),
+		Description:      aws.ToString(in.Description),
+		CreateDate:       now,
+		UpdateDate:       now,
+		DefaultVersionID: "v1",
+		NextVersion:      2,
+		Tags:             tags,
+	}
+	v := &store.PolicyVersion{PolicyID: p.ID, VersionID: "v1", Document: *in.PolicyDocument, CreateDate: now}
+	err = s.update(ctx, func(ctx context.Context, tx store.Tx) error {
+		n, err := tx.Count(ctx, store.KindPolicy, account, "")
+		if err != nil {
+			return err
+		}
+		if n >= maxPoliciesPerAccount {
+			return awsquery.LimitExceeded("Cannot exceed quota for PoliciesPerAccount: %d", maxPoliciesPerAccount)
+		}
+		err = tx.Insert(ctx, policyRecord(account, p))
+		if isExists(err) {
+			return awsquery.EntityAlreadyExists("A policy called %s already exists. Duplicate names are not allowed.", p.Name)
+		}
+		if err != nil {
+			return err
+		}
+		return tx.Insert(ctx, versionRecord(account, v))
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := sdkPolicy(&managedPolicy{arn: policyARN(account, p), local: p}, 0, 0, policyCreated)
+	return &iam.CreatePolicyOutput{Policy: &out}, nil
+}
+
+// GetPolicy describes a managed policy, customer- or AWS-managed, with its usage counts in the
+// caller's account.
+func (s *Service) GetPolicy(ctx context.Context, in *iam.GetPolicyInput) (*iam.GetPolicyOutput, error) {
+	var out types.Policy
+	err := s.view(ctx, func(ctx context.Context, tx store.Tx) error {
+		m, err := loadPolicy(ctx, tx, *in.PolicyArn, "GetPolicy", false)
+		if err != nil {
+			return err
+		}
+		account := caller(ctx).Account
+		attached, err := attachmentCount(ctx, tx, account, m.arn)
+		if err != nil {
+			return err
+		}
+		uses, err := boundaryUses(ctx, tx, account)
+		if err != nil {
+			return err
+		}
+		out = sdkPolicy(m, attached, len(uses[m.arn]), policyFull)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &iam.GetPolicyOutput{Policy: &out}, nil
+}
+
+// DeletePolicy deletes a customer-managed policy that nothing uses and that has no version
+// besides the default one, which goes with it.
+func (s *Service) DeletePolicy(ctx context.Context, in *iam.DeletePolicyInput) (*iam.DeletePolicyOutput, error) {
+	err := s.update(ctx, func(ctx context.Context, tx store.Tx) error {
+		m, err := loadPolicy(ctx, tx, *in.PolicyArn, "DeletePolicy", true)
+		if err != nil {
+			return err
+		}
+		account, p := caller(ctx).Account, m.local
+		attached, err := attachmentCount(ctx, tx, account, m.arn)
+		if err != nil {
+			return err
+		}
+		uses, err := boundaryUses(ctx, tx, account)
+		if err != nil {
+			return err
+		}
+		if attached > 0 || len(uses[m.arn]) > 0 {
+			return awsquery.DeleteConflict("Cannot delete a policy attached to entities.")
+		}
+		versions, err := tx.List(ctx, store.KindPolicyVersion, account, store.Query{Prefix: childKey(p.ID, "")})
+		if err != nil {
+			return err
+		}
+		if len(versions) > 1 {
+			return awsquery.DeleteConflict("This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.")
+		}
+		for _, v := range versions {
+			if err := tx.Delete(ctx, store.KindPolicyVersion, account, v.Key); err != nil {
+				return err
+			}
+		}
+		return tx.Delete(ctx, store.KindPolicy, account, nameKey(p.Name))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &iam.DeletePolicyOutput{}, nil
+}
+
+// policyTags makes the tags of a customer-managed policy available to the shared TagX/UntagX/
+// ListXTags code; the "name" it is given is the policy ARN. AWS-managed policies have no tags
+// and cannot be tagged.
+func policyTags(action string, write bool) tagged {
+	return tagged{load: func(ctx context.Context, tx store.Tx, account, policyARN string) ([]store.Tag, func([]store.Tag) store.Record, error) {
+		m, err := loadPolicy(ctx, tx, policyARN, action, write)
+		if err != nil {
+			return nil, nil, err
+		}
+		p := m.local
+		if p == nil {
+			return nil, nil, nil
+		}
+		return p.Tags, func(tags []store.Tag) store.Record {
+			p.Tags = tags
+			return policyRecord(account, p)
+		}, nil
+	}}
+}
+
+// TagPolicy adds tags to a customer-managed policy or overwrites the values of keys it has.
+func (s *Service) TagPolicy(ctx context.Context, in *iam.TagPolicyInput) (*iam.TagPolicyOutput, error) {
+	err := s.retag(ctx, policyTags("TagPolicy", true), *in.PolicyArn, func(have []store.Tag) ([]store.Tag, error) { return mergeTags(have, in.Tags) })
+	if err != nil {
+		return nil, err
+	}
+	return &iam.TagPolicyOutput{}, nil
+}
+
+// UntagPolicy removes tags from a customer-managed policy; keys it does not have are ignored.
+func (s *Service) UntagPolicy(ctx context.Context, in *iam.UntagPolicyInput) (*iam.UntagPolicyOutput, error) {
+	err := s.retag(ctx, policyTags("UntagPolicy", true), *in.PolicyArn, func(have []store.Tag) ([]store.Tag, error) { return removeTags(have, in.TagKeys), nil })
+	if err != nil {
+		return nil, err
+	}
+	return &iam.UntagPolicyOutput{}, nil
+}
+
+// ListPolicyTags lists a managed policy's tags (none for AWS-managed policies).
+func (s *Service) ListPolicyTags(ctx context.Context, in *iam.ListPolicyTagsInput) (*iam.ListPolicyTagsOutput, error) {
+	tags, truncated, marker, err := s.listTags(ctx, policyTags("ListPolicyTags", false), *in.PolicyArn, in.Marker, in.MaxItems)
+	if err != nil {
+		return nil, err
+	}
+	return &iam.ListPolicyTagsOutput{Tags: tags, IsTruncated: truncated, Marker: marker}, nil
+}
