@@ -126,7 +126,7 @@ func New(cfg Config, logger *slog.Logger) (*Generator, error) {
 	case cfg.Endpoint == "":
 		return nil, errors.New("no endpoint: give the server's URL, e.g. http://127.0.0.1:7400")
 	case err != nil:
-		return nil, fmt.Errorf("endpoint: %w", err)
+		return nil, fmt.Errorf("endpoint %q: want an http:// or https:// URL: %w", cfg.Endpoint, err)
 	case u.Scheme != "http" && u.Scheme != "https", u.Host == "":
 		return nil, fmt.Errorf("endpoint %q: want an http:// or https:// URL with a host", cfg.Endpoint)
 	case u.RawQuery != "" || u.Fragment != "":

@@ -97,12 +97,20 @@ func (r *Report) JSON() ReportJSON {
 func WriteJSON(w io.Writer, r *Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // error bodies are XML; keep them legible
 	return enc.Encode(r.JSON())
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
+// maxNoteLen bounds an error note under the table; the JSON form keeps the whole body.
+const maxNoteLen = 400
+
 // oneLine keeps an error body on one line of the table's notes.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > maxNoteLen {
+		s = s[:maxNoteLen] + "..."
+	}
+	return s
 }
