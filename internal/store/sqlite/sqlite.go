@@ -49,6 +49,7 @@ type Store struct {
 	queue      chan *request
 	writerDone chan struct{}
 	wctx       context.Context // the writer's statement context; never cancelled
+	commits    atomic.Int64    // batches committed; tests check that batching happens
 
 	gate      gate
 	closeOnce sync.Once
@@ -60,7 +61,7 @@ var _ store.Store = (*Store)(nil)
 // Open opens the database at path, creating it and its directory (mode 0700) when missing, and
 // applies any pending schema migrations. The file is created with mode 0600: it holds sealed
 // secrets. A nil logger discards logs.
-func Open(ctx context.Context, path string, logger *slog.Logger) (s *Store, err error) {
+func Open(ctx context.Context, path string, logger *slog.Logger) (_ *Store, err error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -71,7 +72,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (s *Store, err 
 	if err := createFile(abs); err != nil {
 		return nil, err
 	}
-	s = &Store{
+	s := &Store{
 		path:       abs,
 		logger:     logger.With(slog.String("db", abs)),
 		queue:      make(chan *request, queueSize),
@@ -403,6 +404,8 @@ func (s *Store) commit(pending []*request) int {
 	if broken == nil {
 		if err := w.exec(s.wctx, stmtCommit); err != nil {
 			broken = err
+		} else {
+			s.commits.Add(1)
 		}
 	}
 	if broken != nil {
