@@ -45,7 +45,7 @@ type gkFixture struct {
 	now     time.Time
 }
 
-func gkNewFixture(t *testing.T) *gkFixture {
+func gkNewFixture(t testing.TB) *gkFixture {
 	t.Helper()
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
