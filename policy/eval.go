@@ -61,7 +61,13 @@ func (r *Result) ExplicitDeny() bool { return r.Decision == Denied }
 // condition of a statement that matches action, resource and principal, and records the keys
 // the request lacks.
 func evalStmt(s *stmt, req *Request, missing *[]string) (PrincipalMatch, bool) {
-	if !s.matchAction(req.Action) {
+	return evalIndexed(s, req, missing, false)
+}
+
+// evalIndexed is evalStmt for a statement an index found by the request's exact action, which
+// therefore matches the action (actionKnown).
+func evalIndexed(s *stmt, req *Request, missing *[]string, actionKnown bool) (PrincipalMatch, bool) {
+	if !actionKnown && !s.matchAction(req.Action) {
 		return PrincipalNone, false
 	}
 	pm := PrincipalNone

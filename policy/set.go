@@ -87,7 +87,7 @@ func (set *Set) candidates(action string) (exact, service, global []ref) {
 
 // walk calls f for every candidate statement in policy and document order, until f returns
 // false.
-func (set *Set) walk(action string, f func(r ref, s *stmt) bool) {
+func (set *Set) walk(action string, f func(r ref, s *stmt, exact bool) bool) {
 	a, b, c := set.candidates(action)
 	for len(a)+len(b)+len(c) > 0 {
 		var next ref
@@ -97,8 +97,9 @@ func (set *Set) walk(action string, f func(r ref, s *stmt) bool) {
 				next, from = (*l)[0], l
 			}
 		}
+		exact := from == &a
 		*from = (*from)[1:]
-		if !f(next, &set.policies[next.p].compiled[next.s]) {
+		if !f(next, &set.policies[next.p].compiled[next.s], exact) {
 			return
 		}
 	}
@@ -114,8 +115,8 @@ func (set *Set) Evaluate(req *Request) Result {
 // EvaluateTo is Evaluate into r, reusing r's storage.
 func (set *Set) EvaluateTo(req *Request, r *Result) {
 	r.Reset()
-	set.walk(req.Action, func(ref ref, s *stmt) bool {
-		if pm, ok := evalStmt(s, req, &r.Missing); ok {
+	set.walk(req.Action, func(ref ref, s *stmt, exact bool) bool {
+		if pm, ok := evalIndexed(s, req, &r.Missing, exact); ok {
 			r.add(int(ref.p), s, pm)
 		}
 		return true
@@ -129,10 +130,10 @@ func (set *Set) EvaluateTo(req *Request, r *Result) {
 func (set *Set) Decide(req *Request) Decision {
 	d := NotApplicable
 	a, b, c := set.candidates(req.Action)
-	for _, l := range [3][]ref{a, b, c} {
+	for i, l := range [3][]ref{a, b, c} {
 		for _, r := range l {
 			s := &set.policies[r.p].compiled[r.s]
-			if _, ok := evalStmt(s, req, nil); ok {
+			if _, ok := evalIndexed(s, req, nil, i == 0); ok {
 				if s.effect == Deny {
 					return Denied
 				}

@@ -8,6 +8,7 @@ import "strings"
 type ARNPattern struct {
 	raw    string
 	any    bool      // the pattern is "*"
+	prefix string    // literal text every matching ARN starts with, for a quick reject
 	fields []Pattern // up to six; the last covers the rest of the ARN
 }
 
@@ -18,6 +19,13 @@ func CompileARN(s string, vars bool) ARNPattern {
 	if s == "*" {
 		p.any = true
 		return p
+	}
+	p.prefix = s
+	if i := strings.IndexAny(s, "*?"); i >= 0 {
+		p.prefix = s[:i]
+	}
+	if i := strings.Index(p.prefix, "${"); vars && i >= 0 {
+		p.prefix = p.prefix[:i]
 	}
 	o := PatternOptions{Variables: vars, Wildcards: true}
 	for _, f := range splitFields(s, vars) {
@@ -63,6 +71,9 @@ func (p *ARNPattern) Variables(dst []string) []string {
 func (p *ARNPattern) Match(s string, ctx *Context) bool {
 	if p.any {
 		return true
+	}
+	if !strings.HasPrefix(s, p.prefix) {
+		return false
 	}
 	for i := range p.fields {
 		if i == len(p.fields)-1 {
