@@ -31,7 +31,7 @@ type authHeader struct {
 func parseAuthorization(header string) (authHeader, *Error) {
 	header = strings.TrimSpace(header)
 	alg, rest := header, ""
-	if i := strings.IndexAny(header, " \t"); i >= 0 {
+	if i := indexSeparator(header, false); i >= 0 {
 		alg, rest = header[:i], header[i+1:]
 	}
 	if alg != algorithmHMAC {
@@ -43,7 +43,7 @@ func parseAuthorization(header string) (authHeader, *Error) {
 	var a authHeader
 	var seen uint8
 	for rest != "" {
-		i := strings.IndexAny(rest, ", \t")
+		i := indexSeparator(rest, true)
 		part := rest
 		if i >= 0 {
 			part, rest = rest[:i], rest[i+1:]
@@ -68,6 +68,17 @@ func parseAuthorization(header string) (authHeader, *Error) {
 	}
 	a.missing = (missCredential | missSignature | missSignedHeaders) &^ seen
 	return a, nil
+}
+
+// indexSeparator returns the index of the first space or tab in s (or comma, if comma), or -1.
+// strings.IndexAny builds a set on every call; this runs once per parameter.
+func indexSeparator(s string, comma bool) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == ' ' || c == '\t' || comma && c == ',' {
+			return i
+		}
+	}
+	return -1
 }
 
 // credential is a parsed credential "AKID/20240101/us-east-1/iam/aws4_request". Its strings are

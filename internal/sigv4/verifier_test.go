@@ -232,7 +232,7 @@ func TestSkewMessages(t *testing.T) {
 }
 
 // presign returns the server-side request for a URL presigned with Signer.PresignHTTP.
-func presign(t *testing.T, creds aws.Credentials, target, expires string, at time.Time) *http.Request {
+func presign(t testing.TB, creds aws.Credentials, target, expires string, at time.Time) *http.Request {
 	t.Helper()
 	r := httptest.NewRequest("GET", target, nil)
 	if expires != "" {
