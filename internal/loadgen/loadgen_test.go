@@ -49,7 +49,9 @@ type record struct {
 // checks nothing beyond recomputing each request's signature. GetUser takes 1ms, and every 20th
 // takes 40ms, to give the percentiles something to find; every 10th ListUsers fails with 400.
 type recorder struct {
-	srv      *httptest.Server
+	srv *httptest.Server
+	// onAction, when set before the first request, is called with each request's action.
+	onAction func(action string)
 	mu       sync.Mutex
 	records  []record
 	inFlight atomic.Int64
@@ -79,6 +81,9 @@ func (rec *recorder) serve(w http.ResponseWriter, r *http.Request) {
 	form, _ := url.ParseQuery(string(body))
 	rr := record{action: form.Get("Action"), userName: form.Get("UserName"), maxItems: form.Get("MaxItems"), remote: r.RemoteAddr, status: http.StatusOK}
 	rr.keyID, rr.region, rr.service, rr.sigErr = checkSignature(r, body)
+	if rec.onAction != nil {
+		rec.onAction(rr.action)
+	}
 
 	switch rr.action {
 	case "GetUser":
@@ -158,7 +163,7 @@ func TestRunAgainstRecorder(t *testing.T) {
 		SecretAccessKey: testSecret,
 		Region:          testRegion,
 		Concurrency:     concurrency,
-		Duration:        400 * time.Millisecond,
+		Duration:        time.Second,
 		// No warm-up: every request the server sees then belongs to the measured window
 		// except the last of each client, which completes after it.
 		Warmup: 0,
@@ -240,8 +245,10 @@ func TestRunAgainstRecorder(t *testing.T) {
 	if len(conns) > 2*concurrency {
 		t.Errorf("server saw %d connections, want at most %d (about one per client)", len(conns), 2*concurrency)
 	}
-	if got := rec.maxIn.Load(); got != concurrency {
-		t.Errorf("at most %d requests were in flight at once, want %d", got, concurrency)
+	// The clients run concurrently (all of them at once, unless the machine is too busy to
+	// schedule them).
+	if got := rec.maxIn.Load(); got < 2 || got > concurrency {
+		t.Errorf("at most %d requests were in flight at once, want 2 to %d", got, concurrency)
 	}
 
 	for _, res := range rep.Results {
@@ -358,27 +365,29 @@ func TestUnreachable(t *testing.T) {
 	})
 }
 
-// TestRunCanceled checks that Run stops soon after its context ends and keeps the phases done.
+// TestRunCanceled checks that Run stops when its context ends and keeps the phases done.
 func TestRunCanceled(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The second phase's first request ends the run.
+	rec.onAction = func(action string) {
+		if action == "ListUsers" {
+			cancel()
+		}
+	}
 	g, err := loadgen.New(loadgen.Config{
 		Endpoint: rec.srv.URL, AccessKeyID: testKeyID, SecretAccessKey: testSecret,
-		Concurrency: 2, Duration: 150 * time.Millisecond,
+		Concurrency: 2, Duration: 100 * time.Millisecond,
 		Ops: []loadgen.Op{loadgen.GetCallerIdentity, loadgen.ListUsers},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
-	defer cancel()
-	start := time.Now()
 	rep, err := g.Run(ctx)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Run error = %v, want the context's deadline", err)
-	}
-	if took := time.Since(start); took > 2*time.Second {
-		t.Errorf("Run took %v after its context ended", took)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "ListUsers phase") {
+		t.Fatalf("Run error = %v, want the ListUsers phase canceled", err)
 	}
 	if len(rep.Results) != 1 || rep.Results[0].Op != loadgen.GetCallerIdentity {
 		t.Errorf("results %+v, want the finished GetCallerIdentity phase only", rep.Results)
