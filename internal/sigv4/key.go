@@ -1,6 +1,7 @@
 package sigv4
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"strings"
@@ -15,7 +16,8 @@ const hmacMaxMsg = 256
 // crypto/hmac allocates its two hash states on every use; this runs once or five times a request.
 func hmacSHA256(key, msg []byte) [sha256.Size]byte {
 	if len(msg) > hmacMaxMsg {
-		m := hmac.New(sha256.New, key)
+		// A copy, so that key does not escape and callers' stack keys stay on the stack.
+		m := hmac.New(sha256.New, bytes.Clone(key))
 		m.Write(msg)
 		var out [sha256.Size]byte
 		m.Sum(out[:0])
