@@ -13,7 +13,6 @@ import (
 func runBench(ctx context.Context, env Env, args []string) error {
 	var cfg loadgen.Config
 	output := outputFlag("text")
-	ops := benchOpNames(loadgen.DefaultOps())
 	fs := newFlagSet(env, "bench --endpoint URL [flags]", `Drives a running IAM/STS endpoint (Gatehouse, moto_server, ...) with N concurrent clients, each
 sending SigV4-signed AWS Query requests in a closed loop, and prints req/s and p50/p99/max
 latency per operation. Each operation runs as its own phase: a warm-up that is not counted,
@@ -30,7 +29,11 @@ The exit status is 1 when any request failed; the report is printed first.`)
 	fs.IntVar(&cfg.Concurrency, "concurrency", loadgen.DefaultConcurrency, "number of concurrent clients, each with one request in flight")
 	fs.DurationVar(&cfg.Duration, "duration", loadgen.DefaultDuration, "measured time of each operation")
 	fs.DurationVar(&cfg.Warmup, "warmup", loadgen.DefaultWarmup, "time each operation runs before it is measured (0 for none)")
-	fs.StringVar(&ops, "ops", ops, "comma-separated operations to run, in order: GetUser, CreateUser, ListUsers, GetCallerIdentity")
+	fs.Func("ops", "comma-separated operations to run, in this order, each as its own phase (default "+benchOpNames(loadgen.DefaultOps())+")", func(s string) error {
+		ops, err := loadgen.ParseOps(s)
+		cfg.Ops = ops
+		return err
+	})
 	fs.StringVar(&cfg.Region, "region", loadgen.DefaultRegion, "SigV4 signing region")
 	fs.IntVar(&cfg.ListMaxItems, "list-max-items", loadgen.DefaultListMaxItems, "MaxItems of each ListUsers request (1-1000)")
 	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", loadgen.DefaultRequestTimeout, "how long to wait for a response's headers before the request counts as failed")
@@ -42,10 +45,6 @@ The exit status is 1 when any request failed; the report is printed first.`)
 		fmt.Fprintln(fs.Output(), "--endpoint is required")
 		fs.Usage()
 		return errUsage
-	}
-	var err error
-	if cfg.Ops, err = loadgen.ParseOps(ops); err != nil {
-		return fmt.Errorf("--ops: %w", err)
 	}
 	if cfg.AccessKeyID == "" {
 		cfg.AccessKeyID = env.Getenv("AWS_ACCESS_KEY_ID")
