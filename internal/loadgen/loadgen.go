@@ -55,7 +55,8 @@ type Config struct {
 	Warmup time.Duration
 	// Ops are the operations to run, one phase each, in this order; empty means DefaultOps.
 	Ops []Op
-	// ListMaxItems is ListUsers' MaxItems; 0 means DefaultListMaxItems.
+	// ListMaxItems is ListUsers' MaxItems, 1 to 1000 as in the IAM API model; 0 means
+	// DefaultListMaxItems, which is also AWS's default page size.
 	ListMaxItems int
 	// RequestTimeout bounds the wait for a response's headers; 0 means DefaultRequestTimeout.
 	RequestTimeout time.Duration

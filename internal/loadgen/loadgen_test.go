@@ -196,9 +196,14 @@ func TestRunAgainstRecorder(t *testing.T) {
 	targetSeq, firstGetUser := -1, -1
 	names := map[string]bool{}
 	nameRE := regexp.MustCompile(`^bench-` + rep.RunID + `-\d+-\d+$`)
+	// The IAM API model's userNameType: 1 to 64 characters of [\w+=,.@-].
+	awsUserName := regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	conns := map[string]bool{}
 	for _, r := range records {
 		conns[r.remote] = true
+		if r.userName != "" && !awsUserName.MatchString(r.userName) {
+			t.Errorf("%s with UserName %q, which AWS would reject", r.action, r.userName)
+		}
 		if r.sigErr != "" {
 			t.Errorf("%s request #%d: %s", r.action, r.seq, r.sigErr)
 		}
