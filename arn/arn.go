@@ -107,7 +107,8 @@ func Glob(pattern, s string, fold bool) bool {
 					} else {
 						pr, pn := utf8.DecodeRuneInString(pattern[pi:])
 						sr, sn := utf8.DecodeRuneInString(s[si:])
-						if pr == sr || (fold && equalFoldRune(pr, sr)) {
+						// Compare bytes, so that distinct invalid bytes (both RuneError) differ.
+						if pattern[pi:pi+pn] == s[si:si+sn] || (fold && pr != utf8.RuneError && equalFoldRune(pr, sr)) {
 							pi += pn
 							si += sn
 							continue

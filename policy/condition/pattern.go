@@ -295,14 +295,17 @@ func hasPrefix(s, prefix string, fold bool) (int, bool) {
 	}
 	// Case folding may change byte lengths, so walk rune by rune.
 	si := 0
-	for _, pr := range prefix {
+	for pi := 0; pi < len(prefix); {
 		if si >= len(s) {
 			return 0, false
 		}
+		pr, pn := utf8.DecodeRuneInString(prefix[pi:])
 		sr, n := utf8.DecodeRuneInString(s[si:])
-		if sr != pr && !foldEq(sr, pr) {
+		// Compare bytes first, so that distinct invalid bytes (both RuneError) differ.
+		if prefix[pi:pi+pn] != s[si:si+n] && (pr == utf8.RuneError || !foldEq(sr, pr)) {
 			return 0, false
 		}
+		pi += pn
 		si += n
 	}
 	return si, true
