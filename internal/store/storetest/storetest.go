@@ -1,5 +1,3 @@
-// Package storetest is the conformance suite of store.Store: every backend runs Run over a real
-// database of its kind, so that every backend behaves the same to the code above it.
 package storetest
 
 import (
