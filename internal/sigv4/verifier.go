@@ -77,105 +77,31 @@ func (v *Verifier) Parse(r *http.Request, body []byte) (*Signed, error) {
 
 func (v *Verifier) parse(r *http.Request, body []byte) (*Signed, *Error) {
 	var pbuf [16]qparam
-	params, qerr := parseQuery(r.URL.RawQuery, pbuf[:0])
-	if qerr != nil {
-		return nil, qerr
+	params, err := parseQuery(r.URL.RawQuery, pbuf[:0])
+	if err != nil {
+		return nil, err
 	}
 	authz := strings.TrimSpace(r.Header.Get("Authorization"))
 	alg, presigned := firstParam(params, "X-Amz-Algorithm")
 	now := v.now().UTC()
 
 	s := &Signed{v: v}
-	var cred, signedHeaders, signature string
+	var a authHeader
 	switch {
 	case authz != "" && presigned:
 		return nil, errMismatch(msgTwoMechanisms)
 	case authz != "":
-		a, err := parseAuthorization(authz)
-		if err != nil {
-			return nil, err
-		}
-		dateValue := r.Header.Get("X-Amz-Date")
-		fromDateHeader := false
-		if dateValue == "" {
-			dateValue, fromDateHeader = r.Header.Get("Date"), true
-		}
-		if dateValue == "" {
-			a.missing |= missDate
-		}
-		if a.missing != 0 {
-			return nil, errMissingAuthParts(a.missing, authz)
-		}
-		if !hasSignedHeader(a.signedHeaders, "host") {
-			return nil, errMismatch(msgHostNotSigned)
-		}
-		t, ok := parseAmzDate(dateValue)
-		if !ok && fromDateHeader {
-			t, ok = parseHTTPDate(dateValue)
-		}
-		if !ok {
-			return nil, errBadDate(dateValue)
-		}
-		if t.Before(now.Add(-MaxClockSkew)) {
-			return nil, errExpired(t, now.Add(-MaxClockSkew), now, MaxClockSkew)
-		}
-		if t.After(now.Add(MaxClockSkew)) {
-			return nil, errNotYetCurrent(t, now.Add(MaxClockSkew), now, MaxClockSkew)
-		}
-		s.Time = t
-		s.SessionToken = r.Header.Get("X-Amz-Security-Token")
-		cred, signedHeaders, signature = a.credential, a.signedHeaders, a.signature
+		a, err = s.fromHeader(r, authz, now)
 	case presigned:
-		if alg != algorithmHMAC {
-			return nil, errUnsupportedAlgorithm(alg)
-		}
-		var missing uint8
-		var dateValue string
-		var ok bool
-		if cred, ok = firstParam(params, "X-Amz-Credential"); !ok {
-			missing |= missCredential
-		}
-		if signature, ok = firstParam(params, "X-Amz-Signature"); !ok {
-			missing |= missSignature
-		}
-		if signedHeaders, ok = firstParam(params, "X-Amz-SignedHeaders"); !ok {
-			missing |= missSignedHeaders
-		}
-		if dateValue, ok = firstParam(params, "X-Amz-Date"); !ok {
-			missing |= missDate
-		}
-		if missing != 0 {
-			return nil, errMissingQueryParts(missing)
-		}
-		if !hasSignedHeader(signedHeaders, "host") {
-			return nil, errMismatch(msgHostNotSigned)
-		}
-		t, ok := parseAmzDate(dateValue)
-		if !ok {
-			return nil, errBadDate(dateValue)
-		}
-		expires := defaultPresignExpires
-		if e, ok := firstParam(params, "X-Amz-Expires"); ok {
-			var err *Error
-			if expires, err = parseExpires(e); err != nil {
-				return nil, err
-			}
-		}
-		// Valid from X-Amz-Date (less the clock skew AWS allows any request) until X-Amz-Date +
-		// X-Amz-Expires, and refused as expired after.
-		if t.After(now.Add(MaxClockSkew)) {
-			return nil, errNotYetCurrent(t, now.Add(MaxClockSkew), now, MaxClockSkew)
-		}
-		if now.After(t.Add(expires)) {
-			return nil, errExpired(t, now.Add(-expires), now, expires)
-		}
-		s.Time, s.Presigned, s.Expires = t, true, expires
-		s.SessionToken, _ = firstParam(params, "X-Amz-Security-Token")
+		a, err = s.fromQuery(params, alg, now)
 	default:
-		return nil, errMissingAuthToken()
+		err = errMissingAuthToken()
+	}
+	if err != nil {
+		return nil, err
 	}
 
-	c, err := parseCredential(cred)
+	c, err := parseCredential(a.credential)
 	if err != nil {
 		return nil, err
 	}
@@ -183,8 +109,8 @@ func (v *Verifier) parse(r *http.Request, body []byte) (*Signed, *Error) {
 		return nil, err
 	}
 	s.AccessKeyID, s.Region, s.Service, s.date = c.accessKeyID, c.region, c.service, c.date
-	if len(signature) == len(s.signature) {
-		s.sigLen = copy(s.signature[:], signature)
+	if len(a.signature) == len(s.signature) {
+		s.sigLen = copy(s.signature[:], a.signature)
 	}
 
 	// The payload is always the hash of the body received: IAM and STS, unlike S3, take neither
@@ -193,7 +119,7 @@ func (v *Verifier) parse(r *http.Request, body []byte) (*Signed, *Error) {
 	var bodyHex [2 * sha256.Size]byte
 	hex.Encode(bodyHex[:], bodySum[:])
 	var creqBuf [1024]byte
-	creq := appendCanonicalRequest(creqBuf[:0], r, params, s.Presigned, signedHeaders, bodyHex[:])
+	creq := appendCanonicalRequest(creqBuf[:0], r, params, s.Presigned, a.signedHeaders, bodyHex[:])
 	creqSum := sha256.Sum256(creq)
 
 	sts := append(s.stsBuf[:0], algorithmHMAC+"\n"...)
@@ -204,6 +130,95 @@ func (v *Verifier) parse(r *http.Request, body []byte) (*Signed, *Error) {
 	sts = hex.AppendEncode(sts, creqSum[:])
 	s.sts = sts
 	return s, nil
+}
+
+// fromHeader reads an Authorization-header signature: its parameters, the request time from
+// X-Amz-Date (or Date) within MaxClockSkew of now, and the session token.
+func (s *Signed) fromHeader(r *http.Request, authz string, now time.Time) (authHeader, *Error) {
+	a, err := parseAuthorization(authz)
+	if err != nil {
+		return a, err
+	}
+	dateValue := r.Header.Get("X-Amz-Date")
+	fromDateHeader := false
+	if dateValue == "" {
+		dateValue, fromDateHeader = r.Header.Get("Date"), true
+	}
+	if dateValue == "" {
+		a.missing |= missDate
+	}
+	if a.missing != 0 {
+		return a, errMissingAuthParts(a.missing, authz)
+	}
+	if !hasSignedHeader(a.signedHeaders, "host") {
+		return a, errMismatch(msgHostNotSigned)
+	}
+	t, ok := parseAmzDate(dateValue)
+	if !ok && fromDateHeader {
+		t, ok = parseHTTPDate(dateValue)
+	}
+	if !ok {
+		return a, errBadDate(dateValue)
+	}
+	if t.Before(now.Add(-MaxClockSkew)) {
+		return a, errExpired(t, now.Add(-MaxClockSkew), now, MaxClockSkew)
+	}
+	if t.After(now.Add(MaxClockSkew)) {
+		return a, errNotYetCurrent(t, now.Add(MaxClockSkew), now, MaxClockSkew)
+	}
+	s.Time = t
+	s.SessionToken = r.Header.Get("X-Amz-Security-Token")
+	return a, nil
+}
+
+// fromQuery reads a presigned signature from the X-Amz-* query parameters. The request is valid
+// from X-Amz-Date (less the clock skew AWS allows any request) until X-Amz-Date + X-Amz-Expires,
+// and refused as expired after.
+func (s *Signed) fromQuery(params []qparam, alg string, now time.Time) (authHeader, *Error) {
+	var a authHeader
+	if alg != algorithmHMAC {
+		return a, errUnsupportedAlgorithm(alg)
+	}
+	var dateValue string
+	var ok bool
+	if a.credential, ok = firstParam(params, "X-Amz-Credential"); !ok {
+		a.missing |= missCredential
+	}
+	if a.signature, ok = firstParam(params, "X-Amz-Signature"); !ok {
+		a.missing |= missSignature
+	}
+	if a.signedHeaders, ok = firstParam(params, "X-Amz-SignedHeaders"); !ok {
+		a.missing |= missSignedHeaders
+	}
+	if dateValue, ok = firstParam(params, "X-Amz-Date"); !ok {
+		a.missing |= missDate
+	}
+	if a.missing != 0 {
+		return a, errMissingQueryParts(a.missing)
+	}
+	if !hasSignedHeader(a.signedHeaders, "host") {
+		return a, errMismatch(msgHostNotSigned)
+	}
+	t, ok := parseAmzDate(dateValue)
+	if !ok {
+		return a, errBadDate(dateValue)
+	}
+	expires := defaultPresignExpires
+	if e, ok := firstParam(params, "X-Amz-Expires"); ok {
+		var err *Error
+		if expires, err = parseExpires(e); err != nil {
+			return a, err
+		}
+	}
+	if t.After(now.Add(MaxClockSkew)) {
+		return a, errNotYetCurrent(t, now.Add(MaxClockSkew), now, MaxClockSkew)
+	}
+	if now.After(t.Add(expires)) {
+		return a, errExpired(t, now.Add(-expires), now, expires)
+	}
+	s.Time, s.Presigned, s.Expires = t, true, expires
+	s.SessionToken, _ = firstParam(params, "X-Amz-Security-Token")
+	return a, nil
 }
 
 // parseHTTPDate parses a Date header: RFC 1123, or the older forms HTTP/1.1 allows.
