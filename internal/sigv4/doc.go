@@ -12,8 +12,8 @@
 // Signature=...") and the presigned query string (X-Amz-Algorithm, X-Amz-Credential,
 // X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders, X-Amz-Signature and, for temporary
 // credentials, X-Amz-Security-Token). It checks the request time against the server clock
-// (15 minutes either way for header-signed requests; X-Amz-Date to X-Amz-Date + X-Amz-Expires
-// for presigned ones), the credential scope (any region; the scope date must be the date of the
+// (15 minutes either way for header-signed requests; for presigned ones, from X-Amz-Date less the
+// same skew to X-Amz-Date + X-Amz-Expires, or + 15 minutes without it), the credential scope (any region; the scope date must be the date of the
 // request time; the terminator must be aws4_request), and that the host header is signed. It
 // then builds AWS's canonical request: the method, the request path as the client sent it,
 // URI-encoded once more as the SDKs do for every service but S3, the query string with each name
@@ -25,7 +25,8 @@
 //
 // Failures are *Error values carrying the code, message and HTTP status AWS answers with:
 // MissingAuthenticationToken, IncompleteSignature, SignatureDoesNotMatch (including "Signature
-// expired"), and InvalidClientTokenId for the caller to return when the key is unknown.
+// expired"), MalformedQueryString, and InvalidClientTokenId for the caller to return when the
+// key is unknown.
 //
 // Derived signing keys are cached inside each Verifier per (secret, date, region, service), only
 // after a signature verified, so a caller without the secret cannot fill the cache. The package
