@@ -302,6 +302,9 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *iam.ListEntitie
 			}
 			for _, l := range links {
 				e, err := loadEntity(ctx, tx, l.From)
+				if isNotFound(err) {
+					continue // an entity's Delete refuses while policies are attached; never list a dangling link
+				}
 				if err != nil {
 					return err
 				}
