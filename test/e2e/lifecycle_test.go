@@ -27,7 +27,7 @@ func procClients(p *proc, keyID, secret string) (*iam.Client, *sts.Client) {
 func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	p := startProcess(t, dir, "--log-level", "warn")
+	p := startProcess(t, dir)
 	client, _ := procClients(p, testRoot.KeyID, testRoot.Secret)
 
 	var (
