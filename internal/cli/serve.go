@@ -49,6 +49,8 @@ SIGTERM or SIGINT stops the server gracefully.`)
 		return fmt.Errorf("listen: %w", err)
 	}
 	logger.Info("gatehouse listening", slog.String("address", ln.Addr().String()), slog.String("data_dir", cfg.DataDir))
+	// Also on standard output whatever the log level, for scripts that start it on port 0.
+	fmt.Fprintf(env.Stdout, "Listening on %s\n", ln.Addr())
 	if err := a.Serve(ctx, ln); err != nil {
 		return err
 	}

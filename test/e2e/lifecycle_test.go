@@ -143,7 +143,7 @@ func TestFirstStartGeneratesRootKey(t *testing.T) {
 	if len(creds.AccountId) != 12 || !strings.HasPrefix(creds.AccessKeyId, "AKIA") || len(creds.SecretAccessKey) != 40 {
 		t.Fatalf("generated credentials look wrong: account %q key %q", creds.AccountId, creds.AccessKeyId)
 	}
-	if !strings.Contains(p.stdout.String(), creds.SecretAccessKey) {
+	if !strings.Contains(p.Stdout(), creds.SecretAccessKey) {
 		t.Errorf("the generated secret was not printed on standard output")
 	}
 	for _, line := range p.Logs() {

@@ -2,7 +2,7 @@ package e2e
 
 import (
 	"bufio"
-	"encoding/json"
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -45,9 +45,9 @@ func gatehouseBinary(t *testing.T) string {
 type proc struct {
 	cmd    *exec.Cmd
 	URL    string
-	stdout strings.Builder
+	stderr lockedBuffer // the logs
 	mu     sync.Mutex
-	logs   []string
+	stdout []string
 	done   chan struct{} // closed when the process has exited
 	err    error         // the exit status, once done is closed
 }
@@ -74,8 +74,8 @@ func startProcess(t *testing.T, dataDir string, args ...string) *proc {
 func startCmd(t *testing.T, p *proc) {
 	t.Helper()
 	cmd := p.cmd
-	cmd.Stdout = &p.stdout
-	stderr, err := cmd.StderrPipe()
+	cmd.Stderr = &p.stderr
+	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,16 +84,14 @@ func startCmd(t *testing.T, p *proc) {
 	}
 	addr := make(chan string, 1)
 	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			line := sc.Text()
 			p.mu.Lock()
-			p.logs = append(p.logs, line)
+			p.stdout = append(p.stdout, line)
 			p.mu.Unlock()
-			var rec struct{ Msg, Address string }
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "gatehouse listening" {
-				addr <- rec.Address
+			if a, ok := strings.CutPrefix(line, "Listening on "); ok {
+				addr <- a
 			}
 		}
 	}()
@@ -114,10 +112,31 @@ func startCmd(t *testing.T, p *proc) {
 }
 
 // Logs returns the log lines printed so far.
-func (p *proc) Logs() []string {
+func (p *proc) Logs() []string { return strings.Split(strings.TrimSpace(p.stderr.String()), "\n") }
+
+// Stdout returns what the process printed on standard output so far.
+func (p *proc) Stdout() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]string(nil), p.logs...)
+	return strings.Join(p.stdout, "\n")
+}
+
+// lockedBuffer is a bytes.Buffer safe for the exec copier and the test to share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // Kill sends SIGKILL and waits for the process to end.
