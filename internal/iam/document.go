@@ -1,18 +1,16 @@
 package iam
 
 import (
-	"encoding/json"
-	"unicode"
+	"errors"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/policy"
 )
 
-// docKind says which kind of policy document a parameter holds; AWS validates each differently.
-type docKind int
-
+// The kinds of policy document IAM parameters hold; AWS validates each differently.
 const (
-	docIdentity docKind = iota // managed and inline identity-based policies, boundaries
-	docTrust                   // a role's assume-role (trust) policy
+	docIdentity = policy.Identity // managed and inline identity-based policies, boundaries
+	docTrust    = policy.Trust    // a role's assume-role (trust) policy
 )
 
 // Size quotas of IAM policy documents, in characters, not counting white space (AWS IAM quotas).
@@ -24,24 +22,16 @@ const (
 	maxTrustPolicySize       = 2048
 )
 
-// policySize counts a document's characters as IAM's quotas do: white space is not counted.
-func policySize(doc string) int {
-	n := 0
-	for _, r := range doc {
-		if !unicode.IsSpace(r) {
-			n++
-		}
-	}
-	return n
-}
+// policySize counts a document's characters as IAM's quotas do.
+func policySize(doc string) int { return policy.Size([]byte(doc)) }
 
-// validateDocument answers MalformedPolicyDocument for a document that is not a valid policy of
-// kind. The caller checks size quotas, which depend on the entity.
-func validateDocument(doc string, kind docKind) error {
-	var v map[string]any
-	if err := json.Unmarshal([]byte(doc), &v); err != nil {
-		return awsquery.MalformedPolicyDocument("Syntax errors in policy.")
+// validateDocument answers MalformedPolicyDocument, with AWS's message, for a document that is
+// not a valid policy of type t. The caller checks size quotas, which depend on the entity.
+func validateDocument(doc string, t policy.Type) error {
+	_, err := policy.Parse([]byte(doc), t)
+	var pe *policy.Error
+	if errors.As(err, &pe) {
+		return awsquery.MalformedPolicyDocument("%s", pe.Message)
 	}
-	_ = kind // the policy package's validation replaces this check (issue 3)
-	return nil
+	return err
 }

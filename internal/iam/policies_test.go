@@ -181,7 +181,7 @@ func TestListPoliciesTieAtPageEdge(t *testing.T) {
 	t.Parallel()
 	f := newPolFixture(t)
 	for _, name := range []string{"AdministratorAccess", "A"} {
-		_, err := f.svc.CreatePolicy(f.ctx, &iam.CreatePolicyInput{PolicyName: aws.String(name), PolicyDocument: aws.String(`{"Statement":[]}`)})
+		_, err := f.svc.CreatePolicy(f.ctx, &iam.CreatePolicyInput{PolicyName: aws.String(name), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,7 +218,7 @@ func TestBoundaryUses(t *testing.T) {
 	t.Parallel()
 	f := newPolFixture(t)
 	admin := "arn:aws:iam::aws:policy/AdministratorAccess"
-	trust := `{"Statement":[]}`
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"ec2.amazonaws.com"}}]}`
 	steps := []error{
 		// A user whose tag spells what a boundary looks like in a record has no boundary.
 		func() error {
@@ -261,7 +261,7 @@ func TestBoundaryUses(t *testing.T) {
 func TestPolicyQuotas(t *testing.T) {
 	t.Parallel()
 	f := newPolFixture(t)
-	doc := aws.String(`{"Statement":[]}`)
+	doc := aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`)
 	for i := range maxPoliciesPerAccount {
 		if _, err := f.svc.CreatePolicy(f.ctx, &iam.CreatePolicyInput{PolicyName: aws.String("p" + strconv.Itoa(i)), PolicyDocument: doc}); err != nil {
 			t.Fatalf("policy %d: %v", i, err)

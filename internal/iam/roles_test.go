@@ -55,15 +55,15 @@ func TestSDKRoleViews(t *testing.T) {
 func TestValidateTrustPolicy(t *testing.T) {
 	t.Parallel()
 	doc := func(nonSpace int) string {
-		head, tail := `{"Statement":[{"Principal":{"Service":"`, `"}}]}`
+		head, tail := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"`, `"}}]}`
 		return head + strings.Repeat("s", nonSpace-len(head)-len(tail)) + tail
 	}
 	for _, tc := range []struct {
 		name, doc, code string
 	}{
-		{"size=small", doc(100), ""},
+		{"size=small", doc(200), ""},
 		{"size=at quota", doc(maxTrustPolicySize), ""},
-		{"size=at quota with white space", strings.ReplaceAll(doc(maxTrustPolicySize), ":", " :\n\t"), ""},
+		{"size=at quota with white space", strings.ReplaceAll(doc(maxTrustPolicySize), `",`, "\",\n\t"), ""},
 		{"size=over quota", doc(maxTrustPolicySize + 1), "LimitExceeded"},
 		{"json=broken", `{"Statement": [`, "MalformedPolicyDocument"},
 	} {
