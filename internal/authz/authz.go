@@ -1,35 +1,114 @@
-// Package authz decides whether a principal may perform an action. Until the policy engine
-// lands it denies by default: the root user may call everything, IAM users only the actions
-// that AWS never guards with a policy (sts:GetCallerIdentity).
+// Package authz runs AWS's policy evaluation logic over every policy type that applies to a
+// request: explicit deny wins everywhere; resource control policies and service control
+// policies (per organization level); identity-based policies; resource-based policies (role
+// trust policies for sts:AssumeRole*, any other service's through the same input); permissions
+// boundaries; session policies; the root user; same-account and cross-account rules.
+//
+// It knows nothing of HTTP or storage: callers gather the policies (the server from the store,
+// `gatehouse policy eval` from files, the simulator from its parameters) and pass them in.
 package authz
 
 import (
-	"context"
-	"fmt"
-
-	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
-	"github.com/gatehouse-iam/gatehouse/internal/principal"
+	"github.com/gatehouse-iam/gatehouse/policy"
 )
 
-// Authorizer decides one request.
-type Authorizer interface {
-	// Authorize returns nil when p may perform action (e.g. "iam:CreateUser"), else an
-	// AccessDenied *awsquery.Error.
-	Authorize(ctx context.Context, p *principal.Principal, action string) error
+// PrincipalType is the kind of caller, with the names aws:PrincipalType uses.
+type PrincipalType string
+
+// Principal types.
+const (
+	Root          PrincipalType = "Account"
+	User          PrincipalType = "User"
+	AssumedRole   PrincipalType = "AssumedRole"
+	FederatedUser PrincipalType = "FederatedUser"
+	Service       PrincipalType = "Service" // a service principal such as s3.amazonaws.com
+	Anonymous     PrincipalType = "Anonymous"
+)
+
+// Caller is who makes the request.
+type Caller struct {
+	Type PrincipalType
+	// Principal is the caller as Principal elements of resource policies match it.
+	policy.Principal
 }
 
-// DenyByDefault is the interim Authorizer.
-type DenyByDefault struct{}
+// PolicyType says where a policy comes from; decisions and matched statements name it.
+type PolicyType string
 
-// Authorize implements Authorizer.
-func (DenyByDefault) Authorize(_ context.Context, p *principal.Principal, action string) error {
-	// GetCallerIdentity is the one action AWS allows without any policy.
-	if p.Type == principal.Root || action == "sts:GetCallerIdentity" {
-		return nil
-	}
-	return awsquery.AccessDenied("%s", deniedMessage(p, action))
+// Policy types, with the simulator's names where it has them.
+const (
+	IdentityPolicy PolicyType = "IAM Policy"
+	ResourcePolicy PolicyType = "Resource Policy"
+	BoundaryPolicy PolicyType = "Permissions Boundary Policy"
+	SessionPolicy  PolicyType = "Session Policy"
+	SCPPolicy      PolicyType = "SCP"
+	RCPPolicy      PolicyType = "RCP"
+)
+
+// Source names one policy, for matched statements: e.g. a managed policy ARN, "user alice
+// inline policy p", or a file name.
+type Source struct {
+	Type PolicyType
+	ID   string
 }
 
-func deniedMessage(p *principal.Principal, action string) string {
-	return fmt.Sprintf("User: %s is not authorized to perform: %s because no identity-based policy allows the %s action", p.ARN, action, action)
+// Policies is a compiled set of policies with their sources; Sources[i] describes
+// Set.Policy(i). Build it once and reuse it across requests (it is immutable).
+type Policies struct {
+	Set     *policy.Set
+	Sources []Source
+}
+
+// NewPolicies compiles ps (already parsed) with their sources into a Policies.
+func NewPolicies(ps []*policy.Policy, sources []Source) *Policies {
+	return &Policies{Set: policy.NewSet(ps...), Sources: sources}
+}
+
+// Request is one authorization question with every policy that applies to it.
+type Request struct {
+	Caller   *Caller // nil for an anonymous request
+	Action   string  // "service:Action"
+	Resource string  // the resource ARN, "*" when the action has none
+	// ResourceAccount owns the resource; "" means the caller's account.
+	ResourceAccount string
+	Context         *policy.Context
+
+	Identity *Policies // the caller's identity-based policies (user, its groups; role)
+	// ResourcePolicy is the resource's policy (a role's trust policy for sts:AssumeRole*).
+	ResourcePolicy *Policies
+	// Boundary is the caller's permissions boundary; nil when it has none.
+	Boundary *Policies
+	// Session holds session policies (AssumeRole, GetFederationToken); nil when none.
+	Session *Policies
+	// SCPs and RCPs are the organization's policies per level, root first; nil means the
+	// account is in no organization. An empty level means nothing is attached there.
+	SCPs []*Policies
+	RCPs []*Policies
+}
+
+// Decision is the outcome, in the simulator's words.
+type Decision string
+
+// Decisions.
+const (
+	Allowed      Decision = "allowed"
+	ExplicitDeny Decision = "explicitDeny"
+	ImplicitDeny Decision = "implicitDeny"
+)
+
+// Matched is a statement that applied, with the policy it came from.
+type Matched struct {
+	Source Source
+	policy.Match
+}
+
+// Result is a decision with the reasons for it.
+type Result struct {
+	Decision Decision
+	// DeniedBy is the policy type whose (explicit or implicit) deny decided, for AWS's
+	// AccessDenied messages: e.g. BoundaryPolicy for "because no permissions boundary allows".
+	DeniedBy PolicyType
+	Matched  []Matched
+	// Missing lists context keys that matching statements needed and the request lacked.
+	Missing []string
 }
