@@ -25,8 +25,15 @@ type Credential struct {
 	LastUsed *time.Time
 }
 
-// LookupAccessKey finds the active access key id and its owner. It reads, never writes.
+// LookupAccessKey finds the active access key id and its owner. It reads, never writes; a
+// result may come from the credential cache (see credCacheTTL). The Credential is shared: the
+// caller must not modify it.
 func (s *Service) LookupAccessKey(ctx context.Context, accessKeyID string) (*Credential, error) {
+	now := s.now()
+	if cred := s.creds.get(accessKeyID, now); cred != nil {
+		return cred, nil
+	}
+	epoch := s.creds.epoch.Load()
 	var cred *Credential
 	err := s.store.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		key, rec, err := store.LoadByID[store.AccessKey](ctx, tx, store.KindAccessKey, accessKeyID)
@@ -60,12 +67,14 @@ func (s *Service) LookupAccessKey(ctx context.Context, accessKeyID string) (*Cre
 	if err != nil {
 		return nil, err
 	}
+	s.creds.put(accessKeyID, cred, epoch, now)
 	return cred, nil
 }
 
-// KeyUseDue reports whether a request with cred should record the key's use.
+// KeyUseDue reports whether a request with cred should record the key's use; it claims the
+// recording, so requests running at the same time don't all record it.
 func (s *Service) KeyUseDue(cred *Credential) bool {
-	return cred.LastUsed == nil || s.now().Sub(*cred.LastUsed) >= KeyUseInterval
+	return s.creds.claimUse(cred.Principal.AccessKeyID, cred.LastUsed, s.now())
 }
 
 // RecordKeyUse stores when, where and for which service an access key was last used.

@@ -21,6 +21,7 @@ type Service struct {
 	now    func() time.Time
 	ids    IDSource
 	logger *slog.Logger
+	creds  credCache
 }
 
 // New returns the IAM service over st; secrets are sealed with box.
@@ -54,8 +55,13 @@ func (s *Service) Register(svc *awsquery.Service) error {
 func (s *Service) timestamp() time.Time { return s.now().UTC().Truncate(time.Second) }
 
 // update runs fn in a write transaction, turning store failures into AWS errors.
+// Every committed write invalidates the credential cache: it may have changed a key or its owner.
 func (s *Service) update(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
-	return s.internal(ctx, s.store.Update(ctx, fn))
+	err := s.store.Update(ctx, fn)
+	if err == nil {
+		s.creds.invalidate()
+	}
+	return s.internal(ctx, err)
 }
 
 // view runs fn in a read transaction, turning store failures into AWS errors.
