@@ -99,17 +99,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(o.status)
 	_, _ = w.Write(buf.Bytes()) // a client that went away is no error of ours
 
-	attrs := []slog.Attr{
+	outcome := "success"
+	if o.err != nil {
+		outcome = o.err.Code
+	}
+	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("request_id", requestID),
 		slog.String("action", o.action),
 		slog.String("caller", o.caller),
+		slog.String("outcome", outcome),
 		slog.Int("status", o.status),
 		slog.Duration("latency", time.Since(start)),
-	}
-	if o.err != nil {
-		attrs = append(attrs, slog.String("error_code", o.err.Code))
-	}
-	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	)
 }
 
 func (s *Server) serve(r *http.Request, buf *bytes.Buffer, requestID string, o *outcome) error {
