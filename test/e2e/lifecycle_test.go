@@ -234,3 +234,61 @@ func withoutGatehouseEnv(environ []string) []string {
 	}
 	return out
 }
+
+// TestRequestLogs checks each request leaves one structured log line with its request id,
+// caller, action, outcome and latency, and that no secret reaches the logs.
+func TestRequestLogs(t *testing.T) {
+	t.Parallel()
+	p := startProcess(t, t.TempDir(), "--log-level", "info")
+	client, _ := procClients(p, testRoot.KeyID, testRoot.Secret)
+	ctx := context.Background()
+	if _, err := client.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("logged")}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := client.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("logged")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = client.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("nobody")})
+	if err == nil {
+		t.Fatal("GetUser of a missing user succeeded")
+	}
+	if err := p.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+	type line struct {
+		Msg, RequestID, Action, Caller, Outcome string
+		Status                                  int
+		Latency                                 float64
+	}
+	var requests []line
+	for _, raw := range p.Logs() {
+		for _, secret := range []string{testRoot.Secret, aws.ToString(key.AccessKey.SecretAccessKey)} {
+			if strings.Contains(raw, secret) {
+				t.Errorf("a log line carries a secret: %s", raw)
+			}
+		}
+		var l struct {
+			Msg       string  `json:"msg"`
+			RequestID string  `json:"request_id"`
+			Action    string  `json:"action"`
+			Caller    string  `json:"caller"`
+			Outcome   string  `json:"outcome"`
+			Status    int     `json:"status"`
+			Latency   float64 `json:"latency"`
+		}
+		if json.Unmarshal([]byte(raw), &l) == nil && l.Msg == "request" {
+			requests = append(requests, line(l))
+		}
+	}
+	want := []struct{ action, outcome string }{{"CreateUser", "success"}, {"CreateAccessKey", "success"}, {"GetUser", "NoSuchEntity"}}
+	if len(requests) != len(want) {
+		t.Fatalf("%d request log lines, want %d: %+v", len(requests), len(want), requests)
+	}
+	for i, w := range want {
+		r := requests[i]
+		if r.Action != w.action || r.Outcome != w.outcome || r.RequestID == "" || r.Caller != "arn:aws:iam::"+testRoot.Account+":root" || r.Latency <= 0 {
+			t.Errorf("log line %d = %+v, want action %s outcome %s with request id, root caller and latency", i, r, w.action, w.outcome)
+		}
+	}
+}
