@@ -137,3 +137,58 @@ func LoadByID[T any](ctx context.Context, tx Tx, kind Kind, id string) (*T, Reco
 	}
 	return v, rec, nil
 }
+
+// OIDCProvider is an IAM OpenID Connect identity provider.
+type OIDCProvider struct {
+	// URL is the issuer URL without its https:// scheme (host and path), as its ARN shows it.
+	URL         string    `json:"url"`
+	ClientIDs   []string  `json:"clientIds,omitempty"`
+	Thumbprints []string  `json:"thumbprints,omitempty"` // lower-case hex SHA-1 fingerprints
+	CreateDate  time.Time `json:"created"`
+	Tags        []Tag     `json:"tags,omitempty"`
+}
+
+// SAMLProvider is an IAM SAML 2.0 identity provider.
+type SAMLProvider struct {
+	Name       string    `json:"name"`
+	UUID       string    `json:"uuid"`     // SAMLProviderUUID
+	Metadata   string    `json:"metadata"` // the metadata document as given
+	EntityID   string    `json:"entityId"` // the issuer the metadata names
+	CreateDate time.Time `json:"created"`
+	ValidUntil time.Time `json:"validUntil"`
+	// EncryptionMode is AssertionEncryptionMode: "", "Allowed" or "Required".
+	EncryptionMode string           `json:"encryption,omitempty"`
+	PrivateKeys    []SAMLPrivateKey `json:"privateKeys,omitempty"`
+	Tags           []Tag            `json:"tags,omitempty"`
+}
+
+// SAMLPrivateKey is a private key that decrypts a SAML provider's encrypted assertions.
+type SAMLPrivateKey struct {
+	ID         string    `json:"id"`
+	Ciphertext []byte    `json:"sealed"` // PKCS#8 DER sealed under the master key, bound to ID
+	Added      time.Time `json:"added"`
+}
+
+// MFADevice is a virtual MFA device, assigned to a user (or the root user) or not.
+type MFADevice struct {
+	SerialNumber   string    `json:"serial"`
+	Path           string    `json:"path"`
+	Name           string    `json:"name"`
+	SeedCiphertext []byte    `json:"seed"` // the TOTP seed sealed under the master key, bound to SerialNumber
+	CreateDate     time.Time `json:"created"`
+	// OwnerID is the user id, or the account id for the root user; "" while unassigned.
+	OwnerID    string     `json:"owner,omitempty"`
+	EnableDate *time.Time `json:"enabled,omitempty"`
+	// LastStep is the last TOTP time step accepted from the device; a code of that step or an
+	// earlier one is refused, so a code works once.
+	LastStep int64 `json:"lastStep,omitempty"`
+	// Drift is how many time steps the device's clock runs ahead (negative: behind), as the
+	// last enable or resync measured it.
+	Drift int64 `json:"drift,omitempty"`
+	Tags  []Tag `json:"tags,omitempty"`
+}
+
+// MFAAssignment records that a device is enabled for its owner; see KindMFAAssignment.
+type MFAAssignment struct {
+	DeviceKey string `json:"device"`
+}

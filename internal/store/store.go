@@ -33,6 +33,17 @@ const (
 	KindPolicyVersion Kind = "policy-version" // Key = policy id + "/" + version id
 	KindInlinePolicy  Kind = "inline-policy"  // Key = owner id + "/" + lower-case policy name
 	KindAccessKey     Kind = "access-key"     // Key = owner id + "/" + access key id, ID = access key id
+	// KindOIDCProvider: Key = lower-case provider URL without https:// (host and path).
+	KindOIDCProvider Kind = "oidc-provider"
+	// KindSAMLProvider: Key = lower-case provider name, ID = its SAMLProviderUUID.
+	KindSAMLProvider Kind = "saml-provider"
+	// KindMFADevice: a virtual MFA device; Key = lower-case path + name (the serial number's
+	// resource after "mfa"), ID = the serial number.
+	KindMFADevice Kind = "mfa-device"
+	// KindMFAAssignment: one record per device enabled for a user or the root user; Key =
+	// owner id (user id, or the account id for root) + "/" + the device's Key, so a user's
+	// devices are counted and listed by prefix.
+	KindMFAAssignment Kind = "mfa-assignment"
 )
 
 // Record is one stored entity. Data is an opaque JSON body owned by the typed helpers.
