@@ -28,7 +28,10 @@ const (
 // Caller is who makes the request.
 type Caller struct {
 	Type PrincipalType
-	// Principal is the caller as Principal elements of resource policies match it.
+	// Principal is the caller as Principal elements of resource policies match it. For a
+	// role session RoleARN is the role's ARN; for a federated user (GetFederationToken) set
+	// RoleARN to the ARN of the IAM user who federated, since a resource policy naming that
+	// user matches the session too (and is then limited by the session's policies).
 	policy.Principal
 }
 
@@ -102,13 +105,39 @@ type Matched struct {
 	policy.Match
 }
 
-// Result is a decision with the reasons for it.
+// Result is a decision with the reasons for it. Evaluate fills Decision and DeniedBy;
+// Explain fills every field.
 type Result struct {
 	Decision Decision
 	// DeniedBy is the policy type whose (explicit or implicit) deny decided, for AWS's
 	// AccessDenied messages: e.g. BoundaryPolicy for "because no permissions boundary allows".
+	// It is "" when the request is allowed.
 	DeniedBy PolicyType
-	Matched  []Matched
+	// Matched are the statements behind the decision: the Deny statements that matched when
+	// the decision is an explicit deny, else the Allow statements that matched (which, for an
+	// implicit deny, did not suffice), in the order of the policy types in Details.
+	Matched []Matched
 	// Missing lists context keys that matching statements needed and the request lacked.
 	Missing []string
+	// Details is each policy type's own decision, for the policy types the request has (as
+	// the simulator's EvalDecisionDetails, PermissionsBoundaryDecisionDetail and
+	// OrganizationsDecisionDetail report them). SCPPolicy is allowed only when every level
+	// allows; RCPPolicy counts each level's full-access RCP.
+	Details []Detail
+}
+
+// Detail is one policy type's decision on its own.
+type Detail struct {
+	Type     PolicyType
+	Decision Decision
+}
+
+// Detail returns the decision of policy type t and whether the request had policies of it.
+func (r *Result) Detail(t PolicyType) (Decision, bool) {
+	for _, d := range r.Details {
+		if d.Type == t {
+			return d.Decision, true
+		}
+	}
+	return "", false
 }
