@@ -27,6 +27,15 @@ import (
 // list allows nothing). The resource policy is validated as a resource-based policy, or as a
 // role trust policy when it is not a valid resource-based one.
 type RequestJSON struct {
+	// Name, Source and Want describe a case of the evaluation corpus: its name, the AWS page
+	// it comes from and the decision AWS documents ("allowed", "explicitDeny",
+	// "implicitDeny"); DeniedBy is the policy type AWS's message names. Build ignores them;
+	// `policy eval --check` compares decisions with Want.
+	Name     string `json:"name,omitempty"`
+	Source   string `json:"source,omitempty"`
+	Want     string `json:"want,omitempty"`
+	DeniedBy string `json:"deniedBy,omitempty"`
+
 	Principal               *string                    `json:"principal"`
 	Action                  string                     `json:"action"`
 	Resource                string                     `json:"resource"`
