@@ -40,6 +40,9 @@ func (s *Service) Register(svc *awsquery.Service) error {
 		s.policyOperations(),
 		s.inlinePolicyOperations(),
 		s.tagOperations(),
+		s.oidcOperations(),
+		s.samlOperations(),
+		s.mfaOperations(),
 	} {
 		ops = append(ops, group...)
 	}
