@@ -28,6 +28,7 @@ func commands() []command {
 		{"serve", "run the IAM and STS endpoint", runServe},
 		{"account", "create and list accounts (account create | account list)", runAccount},
 		{"bench", "load-test a running endpoint: req/s and p50/p99 per operation", runBench},
+		{"policy", "validate policy documents and evaluate requests offline (policy validate | policy eval)", runPolicy},
 	}
 }
 

@@ -1,0 +1,530 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/arn"
+	"github.com/gatehouse-iam/gatehouse/internal/authz"
+	"github.com/gatehouse-iam/gatehouse/internal/servicedata"
+	"github.com/gatehouse-iam/gatehouse/policy"
+)
+
+// runPolicy runs `gatehouse policy validate|eval`: offline policy tools that read files and
+// run the same policy and authz code as the server.
+func runPolicy(ctx context.Context, env Env, args []string) error {
+	const synopsis = "gatehouse policy validate [--type TYPE] FILE...\n       gatehouse policy eval [flags]"
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		w := env.Stdout
+		if len(args) == 0 {
+			w = env.Stderr
+		}
+		fmt.Fprintf(w, "Usage: %s\n\nRun 'gatehouse policy validate --help' or 'gatehouse policy eval --help' for flags.\n", synopsis)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	switch args[0] {
+	case "validate":
+		return runPolicyValidate(ctx, env, args[1:])
+	case "eval":
+		return runPolicyEval(ctx, env, args[1:])
+	}
+	fmt.Fprintf(env.Stderr, "gatehouse policy: unknown subcommand %q (validate, eval)\n", args[0])
+	return errUsage
+}
+
+// policyTypeNames are the --type values, in the order of policyTypes.
+func policyTypeNames() []string {
+	return []string{"identity", "resource", "trust", "scp", "rcp", "session"}
+}
+
+func parsePolicyType(s string) (policy.Type, bool) {
+	for i, n := range policyTypeNames() {
+		if strings.EqualFold(s, n) {
+			return []policy.Type{policy.Identity, policy.Resource, policy.Trust, policy.SCP, policy.RCP, policy.Session}[i], true
+		}
+	}
+	return 0, false
+}
+
+// finding is one error or warning about a document, at a position when known.
+type finding struct {
+	pos     policy.Position
+	warning bool
+	msg     string
+}
+
+func runPolicyValidate(_ context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "policy validate", "Validate policy documents as IAM does (errors, with AWS's MalformedPolicyDocument\n"+
+		"messages) and warn about what IAM accepts but is probably wrong: unknown service\n"+
+		"prefixes, actions and condition keys, Allow with NotAction or NotResource, full\n"+
+		"wildcards, and statements that a Deny in the same policy makes unreachable.\n"+
+		"Exit status 1 when a document has errors; warnings alone exit 0.\n\n"+
+		"Usage: gatehouse policy validate [--type TYPE] FILE...")
+	typ := fs.String("type", "identity", "document type: "+strings.Join(policyTypeNames(), ", "))
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	t, ok := parsePolicyType(*typ)
+	if !ok || fs.NArg() == 0 {
+		if !ok {
+			fmt.Fprintf(env.Stderr, "unknown --type %q\n", *typ)
+		}
+		fs.Usage()
+		return errUsage
+	}
+	ref, err := servicedata.Load()
+	if err != nil {
+		return err
+	}
+	invalid := 0
+	for _, file := range fs.Args() {
+		doc, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		p, err := policy.Parse(doc, t)
+		var fds []finding
+		if err != nil {
+			var pe *policy.Error
+			if !errors.As(err, &pe) {
+				return fmt.Errorf("%s: %w", file, err)
+			}
+			invalid++
+			fds = append(fds, finding{pos: pe.Pos, msg: pe.Message})
+		} else {
+			fds = lintPolicy(p, ref)
+		}
+		if len(fds) == 0 {
+			fmt.Fprintf(env.Stdout, "%s: ok\n", file)
+			continue
+		}
+		for _, f := range fds {
+			where := file
+			if f.pos.Line > 0 {
+				where = fmt.Sprintf("%s:%d:%d", file, f.pos.Line, f.pos.Column)
+			}
+			kind := "error"
+			if f.warning {
+				kind = "warning"
+			}
+			fmt.Fprintf(env.Stdout, "%s: %s: %s\n", where, kind, f.msg)
+		}
+	}
+	if invalid > 0 {
+		return fmt.Errorf("%d of %d documents are not valid", invalid, fs.NArg())
+	}
+	return nil
+}
+
+// lintPolicy returns the warnings for a valid policy, in document order.
+func lintPolicy(p *policy.Policy, ref *servicedata.Reference) []finding {
+	var out []finding
+	warn := func(s *policy.Statement, format string, a ...any) {
+		out = append(out, finding{pos: s.Start, warning: true, msg: fmt.Sprintf(format, a...)})
+	}
+	stmts := p.Statements()
+	for i := range stmts {
+		s := &stmts[i]
+		for _, a := range s.Action {
+			lintAction(ref, a, func(format string, args ...any) { warn(s, format, args...) })
+		}
+		for _, c := range s.Condition {
+			lintConditionKey(ref, c.Key, func(format string, args ...any) { warn(s, format, args...) })
+		}
+		if s.Effect != policy.Allow {
+			continue
+		}
+		if s.NotAction {
+			warn(s, "Allow with NotAction allows every action not listed, including those of services added later")
+		}
+		if s.NotResource {
+			warn(s, "Allow with NotResource allows every resource not listed")
+		}
+		if !s.NotAction && contains(s.Action, "*") && (!s.HasResource || !s.NotResource && contains(s.Resource, "*")) && len(s.Condition) == 0 {
+			warn(s, "allows every action on every resource (full wildcard)")
+		}
+		if s.Principal != nil && s.Principal.Any && !s.NotPrincipal && len(s.Condition) == 0 {
+			warn(s, "allows any principal, including anonymous callers, without a condition")
+		}
+		for j := range stmts {
+			if j != i && denyCovers(&stmts[j], s) {
+				warn(s, "statement is unreachable: statement %d (%s) denies everything it allows", j+1, sidOr(&stmts[j]))
+				break
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].pos.Offset < out[j].pos.Offset })
+	return out
+}
+
+func contains(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+func sidOr(s *policy.Statement) string {
+	if s.Sid != "" {
+		return "Sid " + s.Sid
+	}
+	return "no Sid"
+}
+
+// lintAction warns about an unknown service prefix, an unknown action, or a wildcard that
+// matches no action of its service.
+func lintAction(ref *servicedata.Reference, a string, warn func(string, ...any)) {
+	if a == "*" {
+		return
+	}
+	prefix, name, ok := strings.Cut(a, ":")
+	if !ok || strings.ContainsAny(prefix, "*?") {
+		return
+	}
+	svc, ok := ref.Service(prefix)
+	if !ok {
+		warn("unknown service prefix %q in action %q", prefix, a)
+		return
+	}
+	if !strings.ContainsAny(name, "*?") {
+		if _, ok := ref.Action(a); !ok {
+			warn("unknown action %q: %s has no action %s", a, svc.Name, name)
+		}
+		return
+	}
+	for _, n := range svc.Actions() {
+		if arn.Glob(name, n, true) {
+			return
+		}
+	}
+	warn("action %q matches no action of %s", a, svc.Name)
+}
+
+// lintConditionKey warns about a condition key that is neither global nor one of its
+// service's. Keys of identity providers (accounts.google.com:aud, saml:sub, ...) are not in
+// the reference and are left alone.
+func lintConditionKey(ref *servicedata.Reference, key string, warn func(string, ...any)) {
+	prefix, _, ok := strings.Cut(key, ":")
+	if !ok {
+		warn("condition key %q has no service prefix", key)
+		return
+	}
+	if strings.Contains(prefix, ".") || strings.EqualFold(prefix, "saml") {
+		return
+	}
+	if _, ok := ref.ConditionKey(key); ok {
+		return
+	}
+	if _, known := ref.Service(prefix); !known && !strings.EqualFold(prefix, "aws") {
+		warn("unknown service prefix %q in condition key %q", prefix, key)
+		return
+	}
+	warn("unknown condition key %q", key)
+}
+
+// denyCovers reports whether d is an unconditional Deny that applies to every request allow
+// applies to: its actions cover allow's, its resources cover allow's, and it names everyone.
+func denyCovers(d, allow *policy.Statement) bool {
+	if d.Effect != policy.Deny || len(d.Condition) > 0 || d.NotAction || d.NotResource || allow.NotAction || allow.NotResource {
+		return false
+	}
+	if d.Principal != nil && (d.NotPrincipal || !d.Principal.Any) {
+		return false
+	}
+	for _, a := range allow.Action {
+		if !anyGlob(d.Action, a, true) {
+			return false
+		}
+	}
+	if !d.HasResource {
+		return !allow.HasResource
+	}
+	for _, r := range allow.Resource {
+		if !anyGlob(d.Resource, r, false) {
+			return false
+		}
+	}
+	return true
+}
+
+// anyGlob reports whether a pattern matches s taken literally (so a wildcard in s is only
+// covered by a wildcard that matches anything there).
+func anyGlob(patterns []string, s string, fold bool) bool {
+	for _, p := range patterns {
+		if p == "*" || arn.Glob(p, s, fold) {
+			return true
+		}
+	}
+	return false
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+func runPolicyEval(_ context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "policy eval", "Decide requests by AWS's evaluation logic, offline, with the server's code. Give the\n"+
+		"request with flags, or --request FILE holding a JSON request or an array of them:\n"+
+		`  {"principal": ARN, "action": "svc:Action", "resource": ARN, "resourceAccount": "123456789012",`+"\n"+
+		`   "context": {"key": "value" or ["values"]}, "identityPolicies": [docs], "resourcePolicy": doc,`+"\n"+
+		`   "permissionsBoundaries": [docs], "sessionPolicies": [docs],`+"\n"+
+		`   "serviceControlPolicies": [[docs of one level], ...], "resourceControlPolicies": [[...], ...]}`+"\n"+
+		"The principal is an account root, user, role-session or federated-user ARN, a service\n"+
+		"principal such as s3.amazonaws.com, or null (anonymous). Organization levels run root\n"+
+		"first; each RCP level includes RCPFullAWSAccess. Prints one decision per request:\n"+
+		"allowed, explicitDeny or implicitDeny (with the request's name or action and resource\n"+
+		"when there are several); --json adds matched statements, missing context keys, each\n"+
+		"policy type's decision and AWS's AccessDenied message.\n\n"+
+		"Usage: gatehouse policy eval --request FILE [--json] [--check]\n"+
+		"       gatehouse policy eval --policy FILE... --action A... [--resource ARN...] [flags]")
+	var reqFile, principal, resourcePolicy, resourceAccount string
+	var asJSON, check bool
+	var policies, boundaries, sessions, scps, rcps, actions, resources, contexts listFlag
+	fs.StringVar(&reqFile, "request", "", "JSON `FILE` with a request or an array of requests")
+	fs.BoolVar(&asJSON, "json", false, "print JSON results with matched statements")
+	fs.BoolVar(&check, "check", false, "with --request: exit 1 when a decision differs from the request's \"want\"")
+	fs.Var(&policies, "policy", "identity-based policy `FILE` (repeatable)")
+	fs.Var(&boundaries, "boundary", "permissions boundary `FILE` (repeatable)")
+	fs.Var(&sessions, "session", "session policy `FILE` (repeatable)")
+	fs.StringVar(&resourcePolicy, "resource-policy", "", "resource-based policy `FILE`")
+	fs.Var(&scps, "scp", "SCP `FILE`, one organization level each, root first (repeatable)")
+	fs.Var(&rcps, "rcp", "RCP `FILE`, one organization level each, root first (repeatable)")
+	fs.StringVar(&principal, "principal", "", "caller `ARN` or service principal (none: anonymous)")
+	fs.Var(&actions, "action", "`service:Action` to decide (repeatable)")
+	fs.Var(&resources, "resource", "resource `ARN` (repeatable; default *)")
+	fs.StringVar(&resourceAccount, "resource-account", "", "`ACCOUNT` that owns the resource (default: the caller's)")
+	fs.Var(&contexts, "context", "context `key=value` (single-valued) or key=[\"a\",\"b\"] (multivalued) (repeatable)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var reqs []authz.RequestJSON
+	names := map[string]string{} // source id -> file, for quick use
+	switch {
+	case reqFile != "" && (len(policies)+len(actions)+len(boundaries)+len(sessions)+len(scps)+len(rcps)+len(contexts)+len(resources) > 0 ||
+		resourcePolicy != "" || principal != "" || resourceAccount != ""):
+		fmt.Fprintln(env.Stderr, "--request cannot be combined with the quick-use flags")
+		fs.Usage()
+		return errUsage
+	case reqFile != "":
+		b, err := os.ReadFile(reqFile)
+		if err != nil {
+			return err
+		}
+		if reqs, err = authz.DecodeRequests(b); err != nil {
+			return fmt.Errorf("%s: %w", reqFile, err)
+		}
+	case len(actions) > 0:
+		var err error
+		if reqs, err = quickRequests(quickFlags{principal, resourcePolicy, resourceAccount, policies, boundaries, sessions, scps, rcps, actions, resources, contexts}, names); err != nil {
+			return err
+		}
+	default:
+		fmt.Fprintln(env.Stderr, "give --request FILE, or --action with policy files")
+		fs.Usage()
+		return errUsage
+	}
+	var results []evalOutput
+	differ := 0
+	for i := range reqs {
+		r := &reqs[i]
+		req, err := r.Build()
+		if err != nil {
+			return fmt.Errorf("request %s: %w", requestLabel(r, i), err)
+		}
+		res := authz.Explain(req)
+		if check && r.Want != "" && string(res.Decision) != r.Want {
+			differ++
+			fmt.Fprintf(env.Stderr, "request %s: %s, want %s (%s)\n", requestLabel(r, i), res.Decision, r.Want, r.Source)
+		}
+		if asJSON {
+			results = append(results, newEvalOutput(r, req, res, names))
+			continue
+		}
+		line := string(res.Decision)
+		switch {
+		case r.Name != "":
+			line += "\t" + r.Name
+		case len(reqs) > 1:
+			line += "\t" + req.Action + " " + req.Resource
+		}
+		fmt.Fprintln(env.Stdout, line)
+	}
+	if asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(results); err != nil {
+			return err
+		}
+	}
+	if differ > 0 {
+		return fmt.Errorf("%d of %d decisions differ from the expected ones", differ, len(reqs))
+	}
+	return nil
+}
+
+func requestLabel(r *authz.RequestJSON, i int) string {
+	if r.Name != "" {
+		return fmt.Sprintf("%d (%s)", i+1, r.Name)
+	}
+	return fmt.Sprint(i + 1)
+}
+
+type quickFlags struct {
+	principal, resourcePolicy, resourceAccount                               string
+	policies, boundaries, sessions, scps, rcps, actions, resources, contexts listFlag
+}
+
+// quickRequests builds one request per action and resource from the quick-use flags; names
+// records which file each policy source came from.
+func quickRequests(q quickFlags, names map[string]string) ([]authz.RequestJSON, error) {
+	read := func(files []string, field string) ([]json.RawMessage, error) {
+		var out []json.RawMessage
+		for i, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, json.RawMessage(b))
+			names[fmt.Sprintf("%s[%d]", field, i)] = f
+		}
+		return out, nil
+	}
+	var base authz.RequestJSON
+	var err error
+	if base.IdentityPolicies, err = read(q.policies, "identityPolicies"); err != nil {
+		return nil, err
+	}
+	if q.boundaries != nil {
+		if base.PermissionsBoundaries, err = read(q.boundaries, "permissionsBoundaries"); err != nil {
+			return nil, err
+		}
+	}
+	if q.sessions != nil {
+		if base.SessionPolicies, err = read(q.sessions, "sessionPolicies"); err != nil {
+			return nil, err
+		}
+	}
+	for i, f := range q.scps {
+		lv, err := read([]string{f}, fmt.Sprintf("serviceControlPolicies[%d]", i))
+		if err != nil {
+			return nil, err
+		}
+		base.ServiceControlPolicies = append(base.ServiceControlPolicies, lv)
+	}
+	for i, f := range q.rcps {
+		lv, err := read([]string{f}, fmt.Sprintf("resourceControlPolicies[%d]", i))
+		if err != nil {
+			return nil, err
+		}
+		base.ResourceControlPolicies = append(base.ResourceControlPolicies, lv)
+	}
+	if q.resourcePolicy != "" {
+		b, err := os.ReadFile(q.resourcePolicy)
+		if err != nil {
+			return nil, err
+		}
+		base.ResourcePolicy = b
+		names["resourcePolicy"] = q.resourcePolicy
+	}
+	if q.principal != "" {
+		base.Principal = &q.principal
+	}
+	base.ResourceAccount = q.resourceAccount
+	if len(q.contexts) > 0 {
+		base.Context = map[string]json.RawMessage{}
+		for _, kv := range q.contexts {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return nil, fmt.Errorf("--context %q: want key=value or key=[\"a\",\"b\"]", kv)
+			}
+			if strings.HasPrefix(v, "[") {
+				var vals []string
+				if err := json.Unmarshal([]byte(v), &vals); err != nil {
+					return nil, fmt.Errorf("--context %s: a multivalued key is a JSON array of strings: %w", k, err)
+				}
+				base.Context[k], _ = json.Marshal(vals)
+				continue
+			}
+			base.Context[k], _ = json.Marshal(v)
+		}
+	}
+	resources := q.resources
+	if len(resources) == 0 {
+		resources = []string{"*"}
+	}
+	var out []authz.RequestJSON
+	for _, a := range q.actions {
+		for _, r := range resources {
+			req := base
+			req.Action, req.Resource = a, r
+			out = append(out, req)
+		}
+	}
+	return out, nil
+}
+
+// evalOutput is one result of `policy eval --json`.
+type evalOutput struct {
+	Name     string            `json:"name,omitempty"`
+	Action   string            `json:"action"`
+	Resource string            `json:"resource"`
+	Decision authz.Decision    `json:"decision"`
+	Want     string            `json:"want,omitempty"`
+	DeniedBy authz.PolicyType  `json:"deniedBy,omitempty"`
+	Message  string            `json:"message,omitempty"`
+	Matched  []matchedOutput   `json:"matchedStatements"`
+	Missing  []string          `json:"missingContextValues"`
+	Details  map[string]string `json:"policyTypeDecisions,omitempty"`
+}
+
+type matchedOutput struct {
+	PolicyType authz.PolicyType `json:"policyType"`
+	Policy     string           `json:"policy"`
+	Statement  int              `json:"statement"` // index in its policy, from 0
+	Sid        string           `json:"sid,omitempty"`
+	Effect     string           `json:"effect"`
+	Start      string           `json:"start"` // line:column
+	End        string           `json:"end"`
+}
+
+func newEvalOutput(r *authz.RequestJSON, req *authz.Request, res authz.Result, names map[string]string) evalOutput {
+	o := evalOutput{Name: r.Name, Action: req.Action, Resource: req.Resource, Decision: res.Decision, Want: r.Want,
+		DeniedBy: res.DeniedBy, Matched: []matchedOutput{}, Missing: res.Missing}
+	if o.Missing == nil {
+		o.Missing = []string{}
+	}
+	if res.Decision != authz.Allowed {
+		o.Message = authz.DeniedMessage(req, res)
+	}
+	for _, m := range res.Matched {
+		id := m.Source.ID
+		if f, ok := names[id]; ok {
+			id = f
+		}
+		o.Matched = append(o.Matched, matchedOutput{PolicyType: m.Source.Type, Policy: id, Statement: m.Statement, Sid: m.Sid,
+			Effect: m.Effect.String(), Start: m.Start.String(), End: m.End.String()})
+	}
+	if len(res.Details) > 0 {
+		o.Details = map[string]string{}
+		for _, d := range res.Details {
+			o.Details[string(d.Type)] = string(d.Decision)
+		}
+	}
+	return o
+}
