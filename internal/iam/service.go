@@ -22,11 +22,12 @@ type Service struct {
 	ids    IDSource
 	logger *slog.Logger
 	creds  credCache
+	guard  *guard // authorization: the reference and the policy caches (authorize.go)
 }
 
 // New returns the IAM service over st; secrets are sealed with box.
 func New(st store.Store, box *secret.Box, now func() time.Time, ids IDSource, logger *slog.Logger) *Service {
-	return &Service{store: st, box: box, now: now, ids: ids, logger: logger}
+	return &Service{store: st, box: box, now: now, ids: ids, logger: logger, guard: newGuard()}
 }
 
 // Register adds every implemented IAM operation to svc.

@@ -1,0 +1,410 @@
+package iam
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/gatehouse-iam/gatehouse/internal/authz"
+	"github.com/gatehouse-iam/gatehouse/internal/principal"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/policy"
+)
+
+// grants is everything authorization knows about a caller that does not depend on the
+// request: its compiled policies by type and what its global condition keys report.
+type grants struct {
+	caller   authz.Caller
+	identity *authz.Policies // nil when the caller has no identity-based policy
+	boundary *authz.Policies // nil when it has no permissions boundary
+	session  *authz.Policies // nil when the session has no session policies
+	// principalARN is aws:PrincipalArn: the role's ARN for a role session.
+	principalARN string
+	tags         []store.Tag // aws:PrincipalTag/*
+	// userTags and userBoundary are the calling IAM user's own, for operations on itself.
+	userTags     []store.Tag
+	userBoundary string
+	// usesKeys reports whether any of the policies reads a condition key or a policy
+	// variable; when none does, requests skip building their condition context.
+	usesKeys bool
+}
+
+// grantCacheMax bounds the cache; past it the cache starts over, as the credential cache does.
+const grantCacheMax = 16384
+
+// grantCache remembers each caller's grants, keyed by the access key that signed (so a
+// session's own policies are cached with it). It shares the credential cache's invalidation:
+// an entry gathered before the latest committed write of this process is stale, and any
+// entry is stale after credCacheTTL, for writes made by other processes.
+type grantCache struct {
+	mu      sync.RWMutex
+	entries map[string]grantEntry
+}
+
+type grantEntry struct {
+	g       *grants
+	epoch   uint64
+	fetched time.Time
+}
+
+func (c *grantCache) get(key string, epoch uint64, now time.Time) *grants {
+	c.mu.RLock()
+	e, ok := c.entries[key]
+	c.mu.RUnlock()
+	if !ok || e.epoch != epoch || now.Sub(e.fetched) >= credCacheTTL {
+		return nil
+	}
+	return e.g
+}
+
+func (c *grantCache) put(key string, g *grants, epoch uint64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= grantCacheMax {
+		c.entries = make(map[string]grantEntry)
+	}
+	c.entries[key] = grantEntry{g: g, epoch: epoch, fetched: now}
+}
+
+// docCacheMax bounds the compiled-document cache.
+const docCacheMax = 4096
+
+// docCache compiles policy documents once. A document's text determines its compiled form,
+// so entries never go stale; the cache only bounds its size.
+type docCache struct {
+	mu      sync.RWMutex
+	entries map[docKey]*policy.Policy
+}
+
+type docKey struct {
+	t   policy.Type
+	doc string
+}
+
+// compile returns doc parsed as a policy of type t. Stored documents were validated when
+// they were written, so an error here means the data is damaged (or the parser changed); the
+// request then fails rather than being decided without the policy.
+func (c *docCache) compile(doc string, t policy.Type) (*policy.Policy, error) {
+	k := docKey{t, doc}
+	c.mu.RLock()
+	p := c.entries[k]
+	c.mu.RUnlock()
+	if p != nil {
+		return p, nil
+	}
+	p, err := policy.Parse([]byte(doc), t)
+	if err != nil {
+		return nil, fmt.Errorf("iam: stored %s policy does not parse: %w", t, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= docCacheMax {
+		c.entries = make(map[docKey]*policy.Policy)
+	}
+	c.entries[k] = p
+	return p, nil
+}
+
+// grantsFor returns the caller's grants, from the cache when they are fresh.
+func (s *Service) grantsFor(ctx context.Context, p *principal.Principal) (*grants, error) {
+	key := p.AccessKeyID
+	if key == "" {
+		key = string(p.Type) + " " + p.ARN
+	}
+	now := s.now()
+	epoch := s.creds.epoch.Load()
+	if g := s.guard.grants.get(key, epoch, now); g != nil {
+		return g, nil
+	}
+	var g *grants
+	err := s.view(ctx, func(ctx context.Context, tx store.Tx) (err error) {
+		g, err = s.gather(ctx, tx, p)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.guard.grants.put(key, g, epoch, now)
+	return g, nil
+}
+
+// policyList collects policies with their sources while gathering.
+type policyList struct {
+	ps      []*policy.Policy
+	sources []authz.Source
+	// kinds is each policy's SourcePolicyType for the simulator: user, group, role,
+	// aws-managed or user-managed.
+	kinds []types.PolicySourceType
+}
+
+func (l *policyList) add(p *policy.Policy, src authz.Source, kind types.PolicySourceType) {
+	l.ps = append(l.ps, p)
+	l.sources = append(l.sources, src)
+	l.kinds = append(l.kinds, kind)
+}
+
+// compiled returns the list as authz.Policies, nil when it is empty and nilIfEmpty is set.
+func (l *policyList) compiled(nilIfEmpty bool) *authz.Policies {
+	if len(l.ps) == 0 && nilIfEmpty {
+		return nil
+	}
+	return authz.NewPolicies(l.ps, l.sources)
+}
+
+// gather reads and compiles the policies that apply to p's requests (see the IAM User
+// Guide's "Policy evaluation logic" and "Session policies"):
+//   - an IAM user: its inline and attached policies and those of its groups; its boundary;
+//   - a GetSessionToken session: the same as its user;
+//   - a role session: the role's inline and attached policies and boundary, and the session
+//     policies passed to AssumeRole (documents and managed policy ARNs);
+//   - a federated user (GetFederationToken): its user's policies and boundary, capped by the
+//     session policies (none passed means none allow: the session has no permissions);
+//   - the root user: nothing (it is allowed everything in its account).
+func (s *Service) gather(ctx context.Context, tx store.Tx, p *principal.Principal) (*grants, error) {
+	g := &grants{
+		caller:       authz.Caller{Type: authz.PrincipalType(p.Type), Principal: policy.Principal{Account: p.Account, ARN: p.ARN}},
+		principalARN: p.ARN,
+	}
+	sess := p.Session
+	var identity, boundary policyList
+	switch {
+	case p.Type == principal.Root:
+		return g, nil
+	case sess != nil && sess.RoleID != "":
+		role, account, err := s.gatherEntity(ctx, tx, store.KindRole, sess.RoleID, &identity, &boundary)
+		if err != nil {
+			return nil, err
+		}
+		roleARN := sess.RoleARN
+		if role != nil {
+			roleARN = arn(account, "role", role.Path, role.Name)
+			g.tags = role.Tags
+		}
+		g.caller.RoleARN, g.principalARN = roleARN, roleARN
+		g.tags = mergeSessionTags(g.tags, sess.Tags)
+		sessionPolicies, err := s.gatherSession(ctx, tx, p.Account, sess)
+		if err != nil {
+			return nil, err
+		}
+		g.session = sessionPolicies.compiled(true)
+	default:
+		userID := p.UserID
+		if sess != nil && sess.UserID != "" {
+			userID = sess.UserID
+		}
+		user, account, err := s.gatherEntity(ctx, tx, store.KindUser, userID, &identity, &boundary)
+		if err != nil {
+			return nil, err
+		}
+		if user != nil {
+			g.userTags, g.userBoundary = user.Tags, user.Boundary
+		}
+		if p.Type == principal.FederatedUser {
+			if user != nil {
+				// A resource policy naming the federating user applies to its sessions.
+				g.caller.RoleARN = arn(account, "user", user.Path, user.Name)
+			}
+			g.tags = mergeSessionTags(nil, sessTags(sess))
+			sessionPolicies, err := s.gatherSession(ctx, tx, p.Account, sess)
+			if err != nil {
+				return nil, err
+			}
+			g.session = sessionPolicies.compiled(false)
+		} else {
+			g.tags = g.userTags
+		}
+	}
+	g.identity = identity.compiled(true)
+	g.boundary = boundary.compiled(true)
+	all := append(append([]*policy.Policy(nil), identity.ps...), boundary.ps...)
+	if g.session != nil {
+		for i := range g.session.Set.Len() {
+			all = append(all, g.session.Set.Policy(i))
+		}
+	}
+	g.usesKeys = len(policy.ContextKeys(all...)) > 0
+	return g, nil
+}
+
+func sessTags(sess *principal.Session) map[string]string {
+	if sess == nil {
+		return nil
+	}
+	return sess.Tags
+}
+
+// mergeSessionTags overlays session tags on an entity's tags: a session tag replaces the
+// role's tag with the same key (keys compare without case).
+func mergeSessionTags(tags []store.Tag, session map[string]string) []store.Tag {
+	if len(session) == 0 {
+		return tags
+	}
+	out := make([]store.Tag, 0, len(tags)+len(session))
+	for _, t := range tags {
+		overridden := false
+		for k := range session {
+			if strings.EqualFold(k, t.Key) {
+				overridden = true
+			}
+		}
+		if !overridden {
+			out = append(out, t)
+		}
+	}
+	for k, v := range session {
+		out = append(out, store.Tag{Key: k, Value: v})
+	}
+	return out
+}
+
+// gatherEntity adds the identity-based policies of the user or role with id to identity, and
+// its permissions boundary to boundary. For a user it adds those of its groups too. It
+// returns the entity's metadata (nil when it no longer exists: it then has no policies) and
+// its account.
+func (s *Service) gatherEntity(ctx context.Context, tx store.Tx, kind store.Kind, id string, identity, boundary *policyList) (*entityMeta, string, error) {
+	rec, err := tx.GetByID(ctx, kind, id)
+	if isNotFound(err) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	var m entityMeta
+	if err := decodeMeta(rec, &m); err != nil {
+		return nil, "", err
+	}
+	account := rec.Account
+	ownKind := types.PolicySourceTypeUser
+	if kind == store.KindRole {
+		ownKind = types.PolicySourceTypeRole
+	}
+	if err := s.gatherOwn(ctx, tx, account, kind, id, ownKind, identity); err != nil {
+		return nil, "", err
+	}
+	if kind == store.KindUser {
+		links, err := tx.LinksTo(ctx, account, store.LinkMember, id)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, l := range links {
+			if err := s.gatherOwn(ctx, tx, account, store.KindGroup, l.From, types.PolicySourceTypeGroup, identity); err != nil {
+				return nil, "", err
+			}
+		}
+	}
+	if m.Boundary != "" {
+		if err := s.addManaged(ctx, tx, account, m.Boundary, authz.BoundaryPolicy, boundary); err != nil {
+			return nil, "", err
+		}
+	}
+	return &m, account, nil
+}
+
+func decodeMeta(rec store.Record, m *entityMeta) error {
+	if err := store.Decode(rec, m); err != nil {
+		return err
+	}
+	if m.Path == "" {
+		m.Path = rec.Path
+	}
+	if m.Path == "" {
+		m.Path = "/"
+	}
+	return nil
+}
+
+// gatherOwn adds the inline and attached policies of one user, group or role.
+func (s *Service) gatherOwn(ctx context.Context, tx store.Tx, account string, kind store.Kind, id string, inlineKind types.PolicySourceType, l *policyList) error {
+	recs, err := tx.List(ctx, store.KindInlinePolicy, account, store.Query{Prefix: childKey(id, "")})
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		var ip store.InlinePolicy
+		if err := store.Decode(r, &ip); err != nil {
+			return err
+		}
+		p, err := s.guard.docs.compile(ip.Document, policy.Identity)
+		if err != nil {
+			return err
+		}
+		l.add(p, authz.Source{Type: authz.IdentityPolicy, ID: ip.Name}, inlineKind)
+	}
+	links, err := tx.LinksFrom(ctx, account, store.LinkAttached, PrincipalRef(kind, id))
+	if err != nil {
+		return err
+	}
+	for _, link := range links {
+		if err := s.addManaged(ctx, tx, account, link.To, authz.IdentityPolicy, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addManaged adds the default version of the managed policy policyARN; a policy that no
+// longer exists adds nothing.
+func (s *Service) addManaged(ctx context.Context, tx store.Tx, account, policyARN string, t authz.PolicyType, l *policyList) error {
+	doc, kind, err := managedDocument(ctx, tx, account, policyARN)
+	if err != nil || doc == "" {
+		return err
+	}
+	p, err := s.guard.docs.compile(doc, policy.Identity)
+	if err != nil {
+		return err
+	}
+	l.add(p, authz.Source{Type: t, ID: policyARN}, kind)
+	return nil
+}
+
+// managedDocument returns the default version's document of a customer- or AWS-managed
+// policy, "" when there is none.
+func managedDocument(ctx context.Context, tx store.Tx, account, policyARN string) (string, types.PolicySourceType, error) {
+	m, err := findPolicy(ctx, tx, account, policyARN)
+	if err != nil {
+		if isNotFound(err) {
+			return "", "", nil
+		}
+		return "", "", err
+	}
+	if m == nil {
+		return "", "", nil
+	}
+	if m.aws != nil {
+		return m.aws.Document, types.PolicySourceTypeAwsManaged, nil
+	}
+	v, err := store.Load[store.PolicyVersion](ctx, tx, store.KindPolicyVersion, account, childKey(m.local.ID, m.local.DefaultVersionID))
+	if isNotFound(err) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", err
+	}
+	return v.Document, types.PolicySourceTypeUserManaged, nil
+}
+
+// gatherSession compiles a session's policies: the documents passed as Policy and the managed
+// policies passed as PolicyArns, which are in the session's account.
+func (s *Service) gatherSession(ctx context.Context, tx store.Tx, account string, sess *principal.Session) (*policyList, error) {
+	l := &policyList{}
+	if sess == nil {
+		return l, nil
+	}
+	for i, doc := range sess.Policies {
+		p, err := s.guard.docs.compile(doc, policy.Session)
+		if err != nil {
+			return nil, err
+		}
+		l.add(p, authz.Source{Type: authz.SessionPolicy, ID: fmt.Sprintf("Policy.%d", i+1)}, types.PolicySourceTypeNone)
+	}
+	for _, a := range sess.PolicyARNs {
+		if err := s.addManaged(ctx, tx, account, a, authz.SessionPolicy, l); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
