@@ -66,8 +66,10 @@ func arnResource(a, prefix string) (account, rest string, ok bool) {
 func oidcURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	switch {
-	case err != nil || !strings.EqualFold(raw[:min(len(raw), 8)], "https://"):
+	case !strings.EqualFold(raw[:min(len(raw), 8)], "https://"):
 		return "", awsquery.InvalidInput("%s The URL must begin with https://.", oidcProviderURLMessage)
+	case err != nil:
+		return "", awsquery.InvalidInput("%s It is not a valid URL.", oidcProviderURLMessage)
 	case u.Host == "" || u.User != nil:
 		return "", awsquery.InvalidInput("%s The URL must name a host.", oidcProviderURLMessage)
 	case u.Port() != "":
