@@ -24,7 +24,7 @@ const (
 	maxSAMLProviders      = 100 // per account
 	maxSAMLPrivateKeys    = 2   // per provider
 	samlProviderARNPrefix = "saml-provider/"
-	// samlValidity is how long a provider is valid when its metadata sets no validUntil.
+	// samlValidityYears is how long a provider is valid when its metadata sets no validUntil.
 	samlValidityYears  = 100
 	requiredWithoutKey = "Unable to set assertion encryption mode to Required because no private key is provided."
 )
