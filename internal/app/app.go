@@ -13,7 +13,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/config"
 	"github.com/gatehouse-iam/gatehouse/internal/iam"
@@ -148,7 +147,7 @@ func (a *App) Handler() (http.Handler, error) {
 	if err := sts.New().Register(stsSvc); err != nil {
 		return nil, err
 	}
-	return server.New(a.IAM, authz.DenyByDefault{}, sigv4.NewVerifier(time.Now), a.logger, iamSvc, stsSvc), nil
+	return server.New(a.IAM, a.IAM, sigv4.NewVerifier(time.Now), a.logger, iamSvc, stsSvc), nil
 }
 
 // Serve answers requests on ln until ctx is done, then shuts down gracefully: it stops

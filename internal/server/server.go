@@ -12,13 +12,14 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/iam"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
@@ -36,19 +37,28 @@ type Credentials interface {
 	RecordKeyUse(ctx context.Context, account, accessKeyID, service, region string) error
 }
 
+// Authorizer decides whether the authenticated caller may make a request; *iam.Service
+// implements it.
+type Authorizer interface {
+	// AuthorizeOperation returns nil when the caller in ctx may perform op of service (the
+	// signing name, "iam" or "sts") with the parameters in form; otherwise the error to answer
+	// with: AccessDenied, or ValidationError for an input that is not valid.
+	AuthorizeOperation(ctx context.Context, service string, op *awsquery.OperationModel, form url.Values) error
+}
+
 // Server serves the AWS Query API.
 type Server struct {
 	services   []*awsquery.Service
 	byVersion  map[string]*awsquery.Service
 	creds      Credentials
-	authorizer authz.Authorizer
+	authorizer Authorizer
 	verifier   *sigv4.Verifier
 	logger     *slog.Logger
 	bufs       sync.Pool
 }
 
 // New returns a Server for services (IAM first: it answers requests whose service is unknown).
-func New(creds Credentials, authorizer authz.Authorizer, verifier *sigv4.Verifier, logger *slog.Logger, services ...*awsquery.Service) *Server {
+func New(creds Credentials, authorizer Authorizer, verifier *sigv4.Verifier, logger *slog.Logger, services ...*awsquery.Service) *Server {
 	s := &Server{
 		services:   services,
 		byVersion:  map[string]*awsquery.Service{},
@@ -142,7 +152,9 @@ func (s *Server) serve(r *http.Request, buf *bytes.Buffer, requestID string, o *
 	if err != nil {
 		return err
 	}
-	if err := s.authorizer.Authorize(ctx, principal.FromContext(ctx), o.svc.SigningName+":"+o.action); err != nil {
+	// Decide before the handler runs, so a denied request changes nothing.
+	ctx = iam.WithRequestFacts(ctx, requestFacts(r))
+	if err := s.authorizer.AuthorizeOperation(ctx, o.svc.SigningName, op, form); err != nil {
 		return err
 	}
 	out, err := handler(ctx, op, form)
@@ -150,6 +162,44 @@ func (s *Server) serve(r *http.Request, buf *bytes.Buffer, requestID string, o *
 		return err
 	}
 	return awsquery.EncodeResponse(buf, o.svc.Model.XMLNamespace, op, out, requestID)
+}
+
+// requestFacts are what the global condition keys report about r: aws:SourceIp (the peer's
+// address; Gatehouse trusts no forwarding header), aws:UserAgent, aws:SecureTransport,
+// aws:RequestedRegion (the signature's credential scope) and the current time.
+func requestFacts(r *http.Request) iam.RequestFacts {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	return iam.RequestFacts{
+		SourceIP:        ip,
+		UserAgent:       r.Header.Get("User-Agent"),
+		SecureTransport: r.TLS != nil,
+		Region:          credentialRegion(r),
+		Time:            time.Now(),
+	}
+}
+
+// credentialRegion returns the region of the SigV4 credential scope
+// (AKID/DATE/REGION/SERVICE/aws4_request) of the Authorization header or, for a presigned
+// request, of X-Amz-Credential; "" when there is none. The signature was verified already.
+func credentialRegion(r *http.Request) string {
+	var cred string
+	if h := r.Header.Get("Authorization"); h != "" {
+		_, after, ok := strings.Cut(h, "Credential=")
+		if !ok {
+			return ""
+		}
+		cred, _, _ = strings.Cut(after, ",")
+	} else {
+		cred = r.URL.Query().Get("X-Amz-Credential")
+	}
+	parts := strings.Split(strings.TrimSpace(cred), "/")
+	if len(parts) != 5 {
+		return ""
+	}
+	return parts[2]
 }
 
 // serviceFor picks the service of an action when the request names no Version.
