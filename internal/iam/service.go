@@ -44,6 +44,7 @@ func (s *Service) Register(svc *awsquery.Service) error {
 		s.oidcOperations(),
 		s.samlOperations(),
 		s.mfaOperations(),
+		s.simulateOperations(),
 	} {
 		ops = append(ops, group...)
 	}
