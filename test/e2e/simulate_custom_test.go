@@ -71,8 +71,8 @@ func TestSimulateCustomPolicy(t *testing.T) {
 				`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:DeleteBucket","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/env":"prod"}}}]}`,
 			},
 			PermissionsBoundaryPolicyInputList: []string{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:Get*","s3:DeleteBucket"],"Resource":"*"}]}`},
-			ActionNames:  []string{"s3:GetObject", "s3:PutObject", "s3:DeleteBucket"},
-			ResourceArns: []string{"arn:aws:s3:::b"},
+			ActionNames:                        []string{"s3:GetObject", "s3:PutObject", "s3:DeleteBucket"},
+			ResourceArns:                       []string{"arn:aws:s3:::b"},
 		})
 		if err != nil {
 			t.Fatal(err)
