@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/iam"
 	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
+	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/sigv4"
 	"github.com/gatehouse-iam/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse-iam/gatehouse/internal/sts"
@@ -29,6 +30,8 @@ type App struct {
 	logger *slog.Logger
 	store  *sqlite.Store
 	IAM    *iam.Service
+	// Sessions seals and opens session tokens under the deployment's server keys.
+	Sessions *session.Keyring
 }
 
 // Open creates the data directory when missing, loads the master key and opens the store.
@@ -56,6 +59,8 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		logger: logger,
 		store:  st,
 		IAM:    iam.New(st, box, time.Now, iam.RandomIDs{}, logger),
+		// Server keys are loaded on first use; they rotate daily (session.DefaultRotateAfter).
+		Sessions: session.NewKeyring(st, box, time.Now, logger, session.Options{}),
 	}, nil
 }
 
@@ -144,10 +149,22 @@ func (a *App) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := sts.New().Register(stsSvc); err != nil {
+	if err := sts.New(a.store, a.IAM, a.Sessions, time.Now, a.logger, sts.Options{}).Register(stsSvc); err != nil {
 		return nil, err
 	}
-	return server.New(a.IAM, a.IAM, sigv4.NewVerifier(time.Now), a.logger, iamSvc, stsSvc), nil
+	return server.New(sessionCredentials{a.IAM, a.Sessions}, a.IAM, sigv4.NewVerifier(time.Now), a.logger, iamSvc, stsSvc), nil
+}
+
+// sessionCredentials authenticates requests with long-term access keys (iam.Service) and with
+// temporary credentials (the session token, opened by the keyring without a store read).
+type sessionCredentials struct {
+	*iam.Service
+	sessions *session.Keyring
+}
+
+// OpenSession implements server.SessionCredentials.
+func (c sessionCredentials) OpenSession(ctx context.Context, token string) (*session.Claims, error) {
+	return c.sessions.Open(ctx, token)
 }
 
 // Serve answers requests on ln until ctx is done, then shuts down gracefully: it stops

@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/iam"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
+	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/sigv4"
 )
 
@@ -245,12 +246,22 @@ func readRequest(r *http.Request) ([]byte, url.Values, error) {
 	return body, form, nil
 }
 
-// authenticate verifies the SigV4 signature and returns a context carrying the caller.
+// authenticate verifies the SigV4 signature and returns a context carrying the caller. A
+// request signed with temporary credentials is verified against its session token, without a
+// store read. The STS calls that AWS serves without a signature (AssumeRoleWithWebIdentity,
+// AssumeRoleWithSAML) go on with no principal in the context: the web identity token or SAML
+// assertion they carry, and the role's trust policy, decide them.
 func (s *Server) authenticate(r *http.Request, body []byte, o *outcome) (context.Context, error) {
 	ctx := r.Context()
+	if o.svc.SigningName == "sts" && unsignedAction(o.action) {
+		return ctx, nil
+	}
 	signed, err := s.verifier.Parse(r, body)
 	if err != nil {
 		return nil, sigv4Error(err)
+	}
+	if signed.SessionToken != "" || strings.HasPrefix(signed.AccessKeyID, session.TemporaryKeyPrefix) {
+		return s.authenticateSession(ctx, signed, o)
 	}
 	cred, err := s.creds.LookupAccessKey(ctx, signed.AccessKeyID)
 	if errors.Is(err, iam.ErrUnknownKey) {
@@ -273,6 +284,48 @@ func (s *Server) authenticate(r *http.Request, body []byte, o *outcome) (context
 		}
 	}
 	return principal.NewContext(ctx, &cred.Principal), nil
+}
+
+// SessionCredentials opens session tokens. The Credentials given to New implement it when the
+// deployment issues temporary credentials; without it every session token is invalid.
+type SessionCredentials interface {
+	OpenSession(ctx context.Context, token string) (*session.Claims, error)
+}
+
+// unsignedAction reports the STS actions that take no signature.
+func unsignedAction(action string) bool {
+	return action == "AssumeRoleWithWebIdentity" || action == "AssumeRoleWithSAML"
+}
+
+// authenticateSession verifies a request signed with temporary credentials: the session token
+// must be one this deployment sealed and has not expired, name the access key id that signed,
+// and its secret must verify the signature.
+func (s *Server) authenticateSession(ctx context.Context, signed *sigv4.Signed, o *outcome) (context.Context, error) {
+	sc, ok := s.creds.(SessionCredentials)
+	if !ok || signed.SessionToken == "" {
+		return nil, sigv4Error(sigv4.ErrInvalidClientTokenID())
+	}
+	claims, err := sc.OpenSession(ctx, signed.SessionToken)
+	switch {
+	case errors.Is(err, session.ErrExpired):
+		return nil, awsquery.Errorf(http.StatusForbidden, "ExpiredToken", "The security token included in the request is expired")
+	case errors.Is(err, session.ErrInvalid):
+		return nil, sigv4Error(sigv4.ErrInvalidClientTokenID())
+	case err != nil:
+		return nil, fmt.Errorf("open session token: %w", err)
+	}
+	if claims.Principal.AccessKeyID != signed.AccessKeyID {
+		// A genuine token presented with another access key id is not valid for it.
+		return nil, sigv4Error(sigv4.ErrInvalidClientTokenID())
+	}
+	if err := signed.Verify(claims.SecretAccessKey); err != nil {
+		return nil, sigv4Error(err)
+	}
+	if signed.Service != o.svc.SigningName {
+		return nil, awsquery.Errorf(http.StatusForbidden, "SignatureDoesNotMatch", "Credential should be scoped to correct service: '%s'.", o.svc.SigningName)
+	}
+	o.caller = claims.Principal.ARN
+	return principal.NewContext(ctx, &claims.Principal), nil
 }
 
 func sigv4Error(err error) error {

@@ -100,7 +100,7 @@ func TestAuthorizationMessage(t *testing.T) {
 	})
 	t.Run("case=session token is no message", func(t *testing.T) {
 		p := principals(clk.Now())["kind=role session"]
-		creds, err := kr.Issue(ctx, &p)
+		creds, err := kr.Issue(ctx, &p, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -41,6 +41,7 @@ const (
 	fFlags          = 20 // uvarint: flagMFA | flagChained
 	fMFAAt          = 21 // unix seconds, varint
 	fFederated      = 22
+	fPadding        = 63 // ignored: makes a token as long as MinimumSessionTokenSize asks
 )
 
 const (
@@ -104,6 +105,19 @@ func appendClaims(b []byte, c *Claims) []byte {
 	}
 	b = appendString(b, fFederated, s.Federated)
 	return b
+}
+
+// appendPadding adds a padding field to plain so that the sealed token is at least minToken
+// characters of base64.
+func appendPadding(plain []byte, minToken int) []byte {
+	need := (minToken*3+3)/4 - overhead - len(plain)
+	if need <= 0 {
+		return plain
+	}
+	n := max(need-3, 0) // the tag and a length of up to two bytes
+	plain = binary.AppendUvarint(plain, fPadding)
+	plain = binary.AppendUvarint(plain, uint64(n))
+	return append(plain, make([]byte, n)...)
 }
 
 // appendString appends a field unless v is empty (absent and empty decode alike).

@@ -133,8 +133,9 @@ func (k *Keyring) Load(ctx context.Context) error {
 
 // Issue makes temporary credentials for p, whose Account and Session (with IssuedAt and
 // Expires) must be set: a new ASIA access key id for p.Account, a random secret access key and
-// the sealed session token. It sets p.AccessKeyID.
-func (k *Keyring) Issue(ctx context.Context, p *principal.Principal) (Credentials, error) {
+// the sealed session token, padded to at least minTokenSize characters (STS's
+// MinimumSessionTokenSize; 0 for no padding). It sets p.AccessKeyID.
+func (k *Keyring) Issue(ctx context.Context, p *principal.Principal, minTokenSize int) (Credentials, error) {
 	if p.Session == nil {
 		return Credentials{}, errors.New("session: issue: the principal has no session")
 	}
@@ -144,7 +145,9 @@ func (k *Keyring) Issue(ctx context.Context, p *principal.Principal) (Credential
 	}
 	p.AccessKeyID = id
 	c := Claims{Principal: *p, SecretAccessKey: newSecret()}
-	tok, err := k.seal(ctx, formatSession, appendClaims(make([]byte, 0, 512), &c))
+	plain := appendClaims(make([]byte, 0, 512), &c)
+	plain = appendPadding(plain, minTokenSize)
+	tok, err := k.seal(ctx, formatSession, plain)
 	if err != nil {
 		return Credentials{}, err
 	}

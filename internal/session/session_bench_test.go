@@ -15,7 +15,7 @@ func BenchmarkOpen(b *testing.B) {
 	ctx := context.Background()
 	for _, name := range []string{"kind=user session token", "kind=role session"} {
 		p := principals(clk.Now())[name]
-		creds, err := kr.Issue(ctx, &p)
+		creds, err := kr.Issue(ctx, &p, 0)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -47,13 +47,13 @@ func BenchmarkIssue(b *testing.B) {
 	kr := session.NewKeyring(openStore(b), newBox(b), clk.Now, discard, session.Options{})
 	ctx := context.Background()
 	p := principals(clk.Now())["kind=role session"]
-	if _, err := kr.Issue(ctx, &p); err != nil { // creates the first key
+	if _, err := kr.Issue(ctx, &p, 0); err != nil { // creates the first key
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
 		q := p
-		if _, err := kr.Issue(ctx, &q); err != nil {
+		if _, err := kr.Issue(ctx, &q, 0); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -15,7 +15,7 @@ func FuzzOpen(f *testing.F) {
 	kr := session.NewKeyring(openStore(f), newBox(f), clk.Now, discard, session.Options{})
 	ctx := context.Background()
 	p := principals(clk.Now())["kind=role session"]
-	creds, err := kr.Issue(ctx, &p)
+	creds, err := kr.Issue(ctx, &p, 0)
 	if err != nil {
 		f.Fatal(err)
 	}

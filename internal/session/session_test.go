@@ -112,7 +112,7 @@ func TestIssueOpenRoundTrip(t *testing.T) {
 	for name, p := range principals(clk.Now()) {
 		t.Run(name, func(t *testing.T) {
 			p := p
-			creds, err := kr.Issue(ctx, &p)
+			creds, err := kr.Issue(ctx, &p, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -155,7 +155,7 @@ func TestOpenRejects(t *testing.T) {
 	kr := session.NewKeyring(st, box, clk.Now, discard, session.Options{})
 	ctx := context.Background()
 	p := principals(clk.Now())["kind=role session"]
-	creds, err := kr.Issue(ctx, &p)
+	creds, err := kr.Issue(ctx, &p, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestOpenRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	otherKeyring := session.NewKeyring(openStore(t), newBox(t), clk.Now, discard, session.Options{})
-	otherCreds, err := otherKeyring.Issue(ctx, &p)
+	otherCreds, err := otherKeyring.Issue(ctx, &p, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func TestExpiry(t *testing.T) {
 	kr := session.NewKeyring(openStore(t), newBox(t), clk.Now, discard, session.Options{})
 	ctx := context.Background()
 	p := principals(clk.Now())["kind=role session"] // one hour
-	creds, err := kr.Issue(ctx, &p)
+	creds, err := kr.Issue(ctx, &p, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestRotation(t *testing.T) {
 	kr := session.NewKeyring(st, box, clk.Now, discard, session.Options{RotateAfter: 24 * time.Hour})
 	ctx := context.Background()
 	long := principals(clk.Now())["kind=user session token"] // 36 hours
-	oldCreds, err := kr.Issue(ctx, &long)
+	oldCreds, err := kr.Issue(ctx, &long, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestRotation(t *testing.T) {
 	// 25 hours on, sealing rotates to a new key; the old token still verifies.
 	clk.Add(25 * time.Hour)
 	short := principals(clk.Now())["kind=role session"]
-	newCreds, err := kr.Issue(ctx, &short)
+	newCreds, err := kr.Issue(ctx, &short, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +291,7 @@ func TestRotation(t *testing.T) {
 	// Three days on, the next rotation prunes the first key: its sessions have all ended.
 	clk.Add(72 * time.Hour)
 	p := principals(clk.Now())["kind=role session"]
-	if _, err := kr.Issue(ctx, &p); err != nil {
+	if _, err := kr.Issue(ctx, &p, 0); err != nil {
 		t.Fatal(err)
 	}
 	if n := countKeys(); n != 1 {
@@ -316,7 +316,7 @@ func TestReloadRateLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := principals(clk.Now())["kind=role session"]
-	creds, err := nodeA.Issue(ctx, &p) // A makes the first key, after B's load
+	creds, err := nodeA.Issue(ctx, &p, 0) // A makes the first key, after B's load
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +336,7 @@ func TestMasterKeyMismatch(t *testing.T) {
 	ctx := context.Background()
 	kr := session.NewKeyring(st, newBox(t), clk.Now, discard, session.Options{})
 	p := principals(clk.Now())["kind=role session"]
-	creds, err := kr.Issue(ctx, &p)
+	creds, err := kr.Issue(ctx, &p, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,34 +1,258 @@
-// Package sts implements the STS API operations. GetCallerIdentity is served now; the
-// temporary-credential operations come with the STS issue and answer NotImplemented until then.
+// Package sts implements the AWS STS API operations: temporary credentials for roles
+// (AssumeRole, AssumeRoleWithWebIdentity, AssumeRoleWithSAML), for users and the root user
+// (GetSessionToken), for federated users (GetFederationToken), and the informational calls
+// (GetCallerIdentity, GetAccessKeyInfo, DecodeAuthorizationMessage).
+//
+// Temporary credentials are issued by internal/session: the session token is sealed and
+// self-contained, so no STS call writes the session anywhere. What the store holds is read:
+// roles and their trust policies, identity providers, access keys.
 package sts
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/iam"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
+	"github.com/gatehouse-iam/gatehouse/internal/session"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/policy"
+)
+
+// Session durations (seconds), from the STS API reference.
+const (
+	minDuration            = 900
+	maxUserSessionDuration = 129600 // GetSessionToken, GetFederationToken
+	defaultUserSession     = 43200
+	maxRootSessionDuration = 3600 // sessions of the root user's credentials
+	maxRoleSessionDuration = 43200
+	defaultRoleSession     = 3600
+	maxChainedRoleDuration = 3600 // role chaining
+	maxSessionTags         = 50
+	maxTransitiveTagKeys   = 50
+	maxSessionPolicyARNs   = 10
+	maxSessionTokenSize    = 8192 // a larger session token is refused as PackedPolicyTooLarge
+	packedPolicyBudget     = 2048 // bytes of the compressed session policies and tags
+	roleUseRecordInterval  = time.Minute
+	defaultRegion          = "us-east-1"
+	maxCachedTrust         = 4096
 )
 
 // Service holds the STS handlers.
-type Service struct{}
+type Service struct {
+	store  store.Store
+	iam    *iam.Service
+	keys   *session.Keyring
+	now    func() time.Time
+	logger *slog.Logger
+	oidc   *oidcKeys
 
-// New returns the STS service.
-func New() *Service { return &Service{} }
+	mu      sync.Mutex
+	roleUse map[string]time.Time // role id -> when this process last recorded its use
+
+	trust  sync.Map // trust policy document -> *authz.Policies
+	trustN atomic.Int64
+}
+
+// Options tune a Service; the zero value is the production setting.
+type Options struct {
+	// HTTPClient fetches OIDC discovery documents and key sets; nil uses a client that
+	// trusts the system roots and, per provider, the certificates whose SHA-1 thumbprints the
+	// IAM OIDC provider lists.
+	HTTPClient *http.Client
+}
+
+// New returns the STS service. It reads roles and identity providers from st, authorizes and
+// verifies MFA codes through iamSvc, and seals credentials with keys.
+func New(st store.Store, iamSvc *iam.Service, keys *session.Keyring, now func() time.Time, logger *slog.Logger, opts Options) *Service {
+	return &Service{
+		store:   st,
+		iam:     iamSvc,
+		keys:    keys,
+		now:     now,
+		logger:  logger,
+		oidc:    newOIDCKeys(opts.HTTPClient, now),
+		roleUse: map[string]time.Time{},
+	}
+}
 
 // Register adds the implemented STS operations to svc.
 func (s *Service) Register(svc *awsquery.Service) error {
-	return svc.Register("GetCallerIdentity", awsquery.Handle(s.GetCallerIdentity))
+	for name, h := range map[string]awsquery.Handler{
+		"GetCallerIdentity":          awsquery.Handle(s.GetCallerIdentity),
+		"GetAccessKeyInfo":           awsquery.Handle(s.GetAccessKeyInfo),
+		"GetSessionToken":            awsquery.Handle(s.GetSessionToken),
+		"GetFederationToken":         awsquery.Handle(s.GetFederationToken),
+		"AssumeRole":                 awsquery.Handle(s.AssumeRole),
+		"AssumeRoleWithWebIdentity":  awsquery.Handle(s.AssumeRoleWithWebIdentity),
+		"AssumeRoleWithSAML":         awsquery.Handle(s.AssumeRoleWithSAML),
+		"DecodeAuthorizationMessage": awsquery.Handle(s.DecodeAuthorizationMessage),
+	} {
+		if err := svc.Register(name, h); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// GetCallerIdentity tells who signed the request; it never needs a policy.
-func (s *Service) GetCallerIdentity(ctx context.Context, _ *sts.GetCallerIdentityInput) (*sts.GetCallerIdentityOutput, error) {
+// timestamp is the service clock truncated to seconds, as STS reports times.
+func (s *Service) timestamp() time.Time { return s.now().UTC().Truncate(time.Second) }
+
+// caller is the authenticated principal of a signed operation.
+func caller(ctx context.Context) (*principal.Principal, error) {
 	p := principal.FromContext(ctx)
-	return &sts.GetCallerIdentityOutput{
-		Account: aws.String(p.Account),
-		Arn:     aws.String(p.ARN),
-		UserId:  aws.String(p.UserID),
+	if p == nil {
+		return nil, awsquery.Errorf(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token")
+	}
+	return p, nil
+}
+
+// internal hides store failures behind ServiceFailure, logging the cause.
+func (s *Service) internal(ctx context.Context, err error) error {
+	if err == nil || awsquery.AsError(err) != nil {
+		return err
+	}
+	s.logger.ErrorContext(ctx, "sts operation failed", slog.String("error", err.Error()))
+	return fmt.Errorf("%w (%w)", awsquery.Internal(), err)
+}
+
+// issue seals credentials for p, whose Session is filled, and returns them in STS's shape.
+// (The STS model Gatehouse serves predates MinimumSessionTokenSize and SessionTokenSize, so
+// tokens are not padded.)
+func (s *Service) issue(ctx context.Context, p *principal.Principal) (*types.Credentials, error) {
+	creds, err := s.keys.Issue(ctx, p, 0)
+	if err != nil {
+		return nil, s.internal(ctx, err)
+	}
+	if len(creds.SessionToken) > maxSessionTokenSize {
+		return nil, packedTooLarge(100 * len(creds.SessionToken) / maxSessionTokenSize)
+	}
+	return &types.Credentials{
+		AccessKeyId:     aws.String(creds.AccessKeyID),
+		SecretAccessKey: aws.String(creds.SecretAccessKey),
+		SessionToken:    aws.String(creds.SessionToken),
+		Expiration:      aws.Time(creds.Expiration),
 	}, nil
+}
+
+// duration checks DurationSeconds against [minDuration, max] and returns it, or def when absent.
+func duration(v *int32, def, max int32) (int32, error) {
+	if v == nil {
+		return def, nil
+	}
+	d := *v
+	if d < minDuration || d > max {
+		return 0, awsquery.ValidationError("1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value %s", d, durationBound(d, max))
+	}
+	return d, nil
+}
+
+func durationBound(d, max int32) string {
+	if d < minDuration {
+		return fmt.Sprintf("greater than or equal to %d", minDuration)
+	}
+	return fmt.Sprintf("less than or equal to %d", max)
+}
+
+// sessionPolicies validates the session policies of a request: the inline document as a
+// session policy (MalformedPolicyDocument with IAM's message) and the managed policy ARNs.
+func sessionPolicies(doc *string, arns []types.PolicyDescriptorType) ([]string, []string, error) {
+	var docs, out []string
+	if doc != nil {
+		if _, err := policy.Parse([]byte(*doc), policy.Session); err != nil {
+			msg := err.Error()
+			if pe, ok := err.(*policy.Error); ok {
+				msg = pe.Message
+			}
+			return nil, nil, awsquery.MalformedPolicyDocument("%s", msg)
+		}
+		docs = []string{*doc}
+	}
+	if len(arns) > maxSessionPolicyARNs {
+		return nil, nil, awsquery.ValidationError("1 validation error detected: Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to %d", maxSessionPolicyARNs)
+	}
+	for _, a := range arns {
+		v := aws.ToString(a.Arn)
+		if !strings.HasPrefix(v, "arn:aws:iam::") || !strings.Contains(v, ":policy/") {
+			return nil, nil, awsquery.Errorf(http.StatusBadRequest, "InvalidParameterValue", "The policy ARN %s is not a valid managed policy ARN.", v)
+		}
+		out = append(out, v)
+	}
+	return docs, out, nil
+}
+
+// packedSize is PackedPolicySize: the session policies, policy ARNs and session tags,
+// compressed (as AWS packs them into the token) against the space a session has for them.
+func packedSize(docs, arns []string, tags map[string]string) (int32, error) {
+	var buf bytes.Buffer
+	w, err := flate.NewWriter(&buf, flate.BestCompression)
+	if err != nil {
+		return 0, fmt.Errorf("packed size: %w", err)
+	}
+	for _, d := range docs {
+		// White space outside strings is not part of a policy's packed size.
+		var c bytes.Buffer
+		if compactErr := compactJSON(&c, d); compactErr == nil {
+			d = c.String()
+		}
+		w.Write([]byte(d))
+	}
+	for _, a := range arns {
+		w.Write([]byte(a))
+	}
+	for k, v := range tags {
+		w.Write([]byte(k))
+		w.Write([]byte(v))
+	}
+	if err := w.Close(); err != nil {
+		return 0, fmt.Errorf("packed size: %w", err)
+	}
+	pct := int32((100*buf.Len() + packedPolicyBudget - 1) / packedPolicyBudget)
+	if pct > 100 {
+		return pct, packedTooLarge(int(pct))
+	}
+	return pct, nil
+}
+
+func packedTooLarge(pct int) error {
+	return awsquery.Errorf(http.StatusBadRequest, "PackedPolicyTooLarge", "Packed policy consumes %d%% of allotted space, please use smaller policy for full session.", pct)
+}
+
+// recordRoleUse stores that a role was assumed, at most once per roleUseRecordInterval per role
+// and process: RoleLastUsed is coarse at AWS too, and a write per AssumeRole would bound
+// AssumeRole's throughput by the store's.
+func (s *Service) recordRoleUse(ctx context.Context, account, roleID string, at time.Time) {
+	s.mu.Lock()
+	last, ok := s.roleUse[roleID]
+	due := !ok || at.Sub(last) >= roleUseRecordInterval
+	if due {
+		if len(s.roleUse) > 65536 {
+			s.roleUse = map[string]time.Time{}
+		}
+		s.roleUse[roleID] = at
+	}
+	s.mu.Unlock()
+	if !due {
+		return
+	}
+	region := defaultRegion
+	if f, ok := iam.RequestFactsFrom(ctx); ok && f.Region != "" {
+		region = f.Region
+	}
+	if err := s.iam.RecordRoleUse(ctx, account, roleID, region, at); err != nil {
+		// Bookkeeping: the credentials are issued all the same.
+		s.logger.WarnContext(ctx, "record role use", slog.String("role_id", roleID), slog.String("error", err.Error()))
+	}
 }
