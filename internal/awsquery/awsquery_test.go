@@ -231,3 +231,24 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestEncodeLeavesOutUnsetBlobs(t *testing.T) {
+	t.Parallel()
+	m := mustModel(t, "iam")
+	out := &iam.ListVirtualMFADevicesOutput{VirtualMFADevices: []types.VirtualMFADevice{{SerialNumber: aws.String("arn:aws:iam::123456789012:mfa/d")}}}
+	var buf bytes.Buffer
+	if err := EncodeResponse(&buf, m.XMLNamespace, m.Operations["ListVirtualMFADevices"], out, "r"); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "Base32StringSeed") || strings.Contains(buf.String(), "QRCodePNG") {
+		t.Fatalf("unset blobs were written: %s", buf.String())
+	}
+	out.VirtualMFADevices[0].QRCodePNG = []byte{}
+	buf.Reset()
+	if err := EncodeResponse(&buf, m.XMLNamespace, m.Operations["ListVirtualMFADevices"], out, "r"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "<QRCodePNG></QRCodePNG>") {
+		t.Fatalf("an empty blob that is set was left out: %s", buf.String())
+	}
+}

@@ -128,7 +128,8 @@ func encodeValue(buf *bytes.Buffer, name string, s *Shape, f reflect.Value, requ
 	return nil
 }
 
-// scalarText formats a scalar; ok is false for an empty enum value, which means "not set".
+// scalarText formats a scalar; ok is false for a value that means "not set" (an empty enum
+// value, a nil blob).
 func scalarText(s *Shape, f reflect.Value) (string, bool) {
 	switch f.Kind() {
 	case reflect.String:
@@ -141,6 +142,9 @@ func scalarText(s *Shape, f reflect.Value) (string, bool) {
 	case reflect.Bool:
 		return strconv.FormatBool(f.Bool()), true
 	case reflect.Slice:
+		if f.IsNil() {
+			return "", false // an optional blob that is not set, not an empty one
+		}
 		return base64.StdEncoding.EncodeToString(f.Bytes()), true
 	case reflect.Struct:
 		if t, ok := f.Interface().(time.Time); ok {

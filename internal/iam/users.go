@@ -189,6 +189,9 @@ func (s *Service) DeleteUser(ctx context.Context, in *iam.DeleteUserInput) (*iam
 		if l, err := tx.LinksTo(ctx, account, store.LinkMember, u.ID); err != nil || len(l) > 0 {
 			return conflictOr(err, "Cannot delete entity, must remove users from group first.")
 		}
+		if n, err := countMFADevices(ctx, tx, account, u.ID); err != nil || n > 0 {
+			return conflictOr(err, "Cannot delete entity, must delete MFA device first.")
+		}
 		return tx.Delete(ctx, store.KindUser, account, nameKey(u.Name))
 	})
 	if err != nil {

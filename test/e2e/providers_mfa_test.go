@@ -619,6 +619,10 @@ func TestMFADevices(t *testing.T) {
 	pmFailNoChange(t, state, []pmCase{
 		{"enable again", "EntityAlreadyExists", "MFA Device is already in use.", enable("alice", dev.serial, dev.code(now), dev.code(now+1))},
 		{"enable for another user", "EntityAlreadyExists", "MFA Device is already in use.", enable("bob", dev.serial, dev.code(now), dev.code(now+1))},
+		{"delete the user while assigned", "DeleteConflict", "Cannot delete entity, must delete MFA device first.", func() error {
+			_, err := c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")})
+			return err
+		}},
 		{"delete while assigned", "DeleteConflict", "still in use", func() error {
 			_, err := c.DeleteVirtualMFADevice(ctx, &iam.DeleteVirtualMFADeviceInput{SerialNumber: aws.String(dev.serial)})
 			return err
