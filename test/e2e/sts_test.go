@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,12 +11,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
+	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/totp"
 )
 
@@ -695,4 +698,81 @@ func TestCrossAccountAssumeRole(t *testing.T) {
 	if aws.ToString(info.Account) != e.Account {
 		t.Errorf("GetAccessKeyInfo: %s", aws.ToString(info.Account))
 	}
+}
+
+// TestStscredsAssumeRoleProvider uses aws-sdk-go-v2's own AssumeRole credentials provider: the
+// SDK calls AssumeRole, caches the credentials and signs with the session token.
+func TestStscredsAssumeRoleProvider(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	userARN, _, user := stsUser(t, e, e.IAM, e.Account, "sdk-user", "")
+	role := stsRole(t, e.IAM, "sdk-role", trustDoc(`{"AWS":"`+userARN+`"}`, `"sts:AssumeRole"`, `{"StringEquals":{"sts:ExternalId":"sdk-ext"}}`),
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*"}]}`, 0)
+	provider := stscreds.NewAssumeRoleProvider(user, role, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = "sdk-session"
+		o.ExternalID = aws.String("sdk-ext")
+		o.Duration = 15 * time.Minute
+	})
+	cfg := aws.Config{Region: "us-east-1", Credentials: aws.NewCredentialsCache(provider), BaseEndpoint: aws.String(e.URL)}
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	stsOK(t, err)
+	if !strings.HasPrefix(creds.AccessKeyID, "ASIA") || creds.SessionToken == "" || !creds.CanExpire {
+		t.Fatalf("credentials %s (token %d chars, expires %v)", creds.AccessKeyID, len(creds.SessionToken), creds.CanExpire)
+	}
+	if d := time.Until(creds.Expires); d > 15*time.Minute+5*time.Second || d < 14*time.Minute {
+		t.Errorf("expires in %v, asked for 15 minutes", d)
+	}
+	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	stsOK(t, err)
+	if got, want := aws.ToString(id.Arn), "arn:aws:sts::"+e.Account+":assumed-role/sdk-role/sdk-session"; got != want {
+		t.Errorf("caller %s, want %s", got, want)
+	}
+	_, err = iam.NewFromConfig(cfg).ListRoles(ctx, &iam.ListRolesInput{})
+	stsOK(t, err)
+
+	// Without the external id the provider's AssumeRole is denied.
+	bad := stscreds.NewAssumeRoleProvider(user, role)
+	_, err = bad.Retrieve(ctx)
+	stsErr(t, err, "AccessDenied", "sts:AssumeRole")
+}
+
+// TestDecodeAuthorizationMessage decodes a message encoded under the server's session keys:
+// only callers allowed sts:DecodeAuthorizationMessage see it.
+func TestDecodeAuthorizationMessage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	denied := &session.AuthorizationMessage{ExplicitDeny: true, Context: session.MessageContext{
+		Principal: session.MessagePrincipal{ID: "AIDAEXAMPLE", Name: "alice", ARN: "arn:aws:iam::" + e.Account + ":user/alice"},
+		Action:    "iam:DeleteRole", Resource: "arn:aws:iam::" + e.Account + ":role/prod",
+	}}
+	encoded, err := e.app.Sessions.EncodeAuthorizationMessage(ctx, denied)
+	stsOK(t, err)
+
+	_, _, none := stsUser(t, e, e.IAM, e.Account, "dam-none", "")
+	_, err = none.DecodeAuthorizationMessage(ctx, &sts.DecodeAuthorizationMessageInput{EncodedMessage: aws.String(encoded)})
+	stsErr(t, err, "AccessDenied", "sts:DecodeAuthorizationMessage")
+
+	_, _, reader := stsUser(t, e, e.IAM, e.Account, "dam-reader", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:DecodeAuthorizationMessage","Resource":"*"}]}`)
+	out, err := reader.DecodeAuthorizationMessage(ctx, &sts.DecodeAuthorizationMessageInput{EncodedMessage: aws.String(encoded)})
+	stsOK(t, err)
+	var msg map[string]any
+	stsOK(t, json.Unmarshal([]byte(aws.ToString(out.DecodedMessage)), &msg))
+	if msg["allowed"] != false || msg["explicitDeny"] != true {
+		t.Errorf("decision in %s", aws.ToString(out.DecodedMessage))
+	}
+	if c, _ := msg["context"].(map[string]any); c == nil || c["action"] != "iam:DeleteRole" {
+		t.Errorf("context in %s", aws.ToString(out.DecodedMessage))
+	}
+
+	for _, bad := range []string{"not-a-message", encoded[:len(encoded)-2] + "AA"} {
+		_, err = reader.DecodeAuthorizationMessage(ctx, &sts.DecodeAuthorizationMessageInput{EncodedMessage: aws.String(bad)})
+		stsErr(t, err, "InvalidAuthorizationMessageException", "not a valid authorization message")
+	}
+	// A session token is no authorization message.
+	st, err := e.STS.GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+	stsOK(t, err)
+	_, err = reader.DecodeAuthorizationMessage(ctx, &sts.DecodeAuthorizationMessageInput{EncodedMessage: st.Credentials.SessionToken})
+	stsErr(t, err, "InvalidAuthorizationMessageException", "")
 }
