@@ -93,10 +93,11 @@ func RequestFactsFrom(ctx context.Context) (RequestFacts, bool) {
 // guard holds what authorization needs beyond the store: the reference, indexed, and the
 // caches of compiled policies.
 type guard struct {
-	ops    map[string]*opGuard        // by action, "iam:CreateUser"
-	types  map[string]resourceTypeRef // by "iam:user"
-	grants grantCache
-	docs   docCache
+	ops     map[string]*opGuard        // by action, "iam:CreateUser"
+	types   map[string]resourceTypeRef // by "iam:user"
+	grants  grantCache
+	targets targetCache
+	docs    docCache
 }
 
 // opGuard is one action with the fields of its API input by name.

@@ -328,7 +328,17 @@ func serviceLinkedRoleName(service, suffix string) string {
 // namedTarget loads the entity of kind named name in account. A missing entity is still a
 // target, at the root path with no tags.
 func (s *Service) namedTarget(ctx context.Context, account string, kind store.Kind, typ, name string) (*target, error) {
+	key := string(kind) + "\x00" + account + "\x00" + nameKey(name)
+	now, epoch := s.now(), s.creds.epoch.Load()
+	if t := s.guard.targets.get(key, epoch, now); t != nil {
+		c := *t
+		if t.arn == "" {
+			c.arn = arn(account, typ, "/", name) // cached as missing: the name as asked
+		}
+		return &c, nil
+	}
 	t := &target{typ: typ, arn: arn(account, typ, "/", name)}
+	found := false
 	err := s.view(ctx, func(ctx context.Context, tx store.Tx) error {
 		rec, err := tx.Get(ctx, kind, account, nameKey(name))
 		if isNotFound(err) {
@@ -337,11 +347,17 @@ func (s *Service) namedTarget(ctx context.Context, account string, kind store.Ki
 		if err != nil {
 			return err
 		}
+		found = true
 		return s.fillTarget(t, rec, typ)
 	})
 	if err != nil {
 		return nil, err
 	}
+	cached := *t
+	if !found {
+		cached.arn = ""
+	}
+	s.guard.targets.put(key, &cached, epoch, now)
 	return t, nil
 }
 

@@ -70,6 +70,39 @@ func (c *grantCache) put(key string, g *grants, epoch uint64, now time.Time) {
 	c.entries[key] = grantEntry{g: g, epoch: epoch, fetched: now}
 }
 
+// targetCache remembers the users, groups and roles that requests name, by kind, account
+// and lower-case name, with the grant cache's invalidation: looking a target up is a store
+// read that would otherwise double the cost of a cheap call such as GetUser.
+type targetCache struct {
+	mu      sync.RWMutex
+	entries map[string]targetEntry
+}
+
+type targetEntry struct {
+	t       *target // arn "" records a name that was not found
+	epoch   uint64
+	fetched time.Time
+}
+
+func (c *targetCache) get(key string, epoch uint64, now time.Time) *target {
+	c.mu.RLock()
+	e, ok := c.entries[key]
+	c.mu.RUnlock()
+	if !ok || e.epoch != epoch || now.Sub(e.fetched) >= credCacheTTL {
+		return nil
+	}
+	return e.t
+}
+
+func (c *targetCache) put(key string, t *target, epoch uint64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= grantCacheMax {
+		c.entries = make(map[string]targetEntry)
+	}
+	c.entries[key] = targetEntry{t: t, epoch: epoch, fetched: now}
+}
+
 // docCacheMax bounds the compiled-document cache.
 const docCacheMax = 4096
 
