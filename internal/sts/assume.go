@@ -194,6 +194,16 @@ func chooseSourceIdentity(from *principal.Session, requested *string) (string, e
 	return *requested, nil
 }
 
+// accountOfARN returns the account of an IAM ARN, "" when it is not one.
+func accountOfARN(a string) string {
+	rest, ok := strings.CutPrefix(a, "arn:aws:iam::")
+	if !ok {
+		return ""
+	}
+	acct, _, _ := strings.Cut(rest, ":")
+	return acct
+}
+
 // loadRole finds the role a RoleArn names, in its own account, with its trust policy. A role
 // that does not exist, or an ARN whose path or name case differs from the role's, gives an
 // empty role whose trust policy allows nothing.
