@@ -15,11 +15,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,8 +34,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/beevik/etree"
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	dsig "github.com/russellhaering/goxmldsig"
 )
 
 // An identity provider under test listens on its own loopback address on port 443, because
@@ -284,3 +289,319 @@ func splitDots(s string) []string { return strings.Split(s, ".") }
 func jwtDecode(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
 
 func jwtEncode(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// samlIdP is a SAML 2.0 identity provider on loopback: an SSO endpoint that returns a signed
+// SAML response (base64, as the HTTP-POST binding carries it) for the user it is asked about.
+type samlIdP struct {
+	URL      string
+	EntityID string
+	Metadata string
+	cert     tls.Certificate
+	mu       sync.Mutex
+	next     samlOpts // what the SSO endpoint answers next
+}
+
+// samlOpts shape one response.
+type samlOpts struct {
+	Sub, SessionName  string
+	Roles             []string // "role-arn,provider-arn" pairs
+	Audience          string
+	Recipient         string
+	Issuer            string
+	NotOnOrAfter      time.Time
+	SessionNotOnAfter time.Time
+	Attrs             map[string][]string
+	SignResponse      bool             // sign the Response instead of the Assertion
+	Signer            *tls.Certificate // another key than the IdP's
+	Mutate            func(assertion *etree.Element)
+}
+
+func newSAMLIdP(t *testing.T) *samlIdP {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	stsOK(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "idp.gatehouse.test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	stsOK(t, err)
+	idp := &samlIdP{cert: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}}
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	idp.URL = srv.URL
+	idp.EntityID = srv.URL + "/metadata"
+	idp.Metadata = `<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="` + idp.EntityID + `">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>` +
+		base64.StdEncoding.EncodeToString(der) + `</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="` + srv.URL + `/sso"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>`
+	mux.HandleFunc("GET /metadata", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, idp.Metadata) })
+	// The SSO endpoint answers with the HTTP-POST binding's auto-submitting form, which a
+	// browser would post to AWS's sign-in endpoint.
+	mux.HandleFunc("GET /sso", func(w http.ResponseWriter, _ *http.Request) {
+		idp.mu.Lock()
+		o := idp.next
+		idp.mu.Unlock()
+		resp, err := idp.build(o)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, `<html><body onload="document.forms[0].submit()"><form method="post" action="https://signin.aws.amazon.com/saml"><input type="hidden" name="SAMLResponse" value="%s"/></form></body></html>`, resp)
+	})
+	return idp
+}
+
+var samlResponseField = regexp.MustCompile(`name="SAMLResponse" value="([^"]+)"`)
+
+// sso signs in at the IdP's SSO endpoint over HTTP and returns the SAML response of its form.
+func (i *samlIdP) sso(t *testing.T, o samlOpts) string {
+	t.Helper()
+	i.mu.Lock()
+	i.next = o
+	i.mu.Unlock()
+	resp, err := http.Get(i.URL + "/sso")
+	stsOK(t, err)
+	defer resp.Body.Close()
+	page, err := io.ReadAll(resp.Body)
+	stsOK(t, err)
+	m := samlResponseField.FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("no SAMLResponse in the IdP's page: %s", page)
+	}
+	return string(m[1])
+}
+
+// response builds and signs a SAML response for AWS.
+func (i *samlIdP) response(t *testing.T, o samlOpts) string {
+	t.Helper()
+	r, err := i.build(o)
+	stsOK(t, err)
+	return r
+}
+
+func (i *samlIdP) build(o samlOpts) (string, error) {
+	now := time.Now().UTC()
+	if o.NotOnOrAfter.IsZero() {
+		o.NotOnOrAfter = now.Add(5 * time.Minute)
+	}
+	if o.Audience == "" {
+		o.Audience = "https://signin.aws.amazon.com/saml"
+	}
+	if o.Recipient == "" {
+		o.Recipient = "https://signin.aws.amazon.com/saml"
+	}
+	if o.Issuer == "" {
+		o.Issuer = i.EntityID
+	}
+	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+	const nsA, nsP = "urn:oasis:names:tc:SAML:2.0:assertion", "urn:oasis:names:tc:SAML:2.0:protocol"
+	doc := etree.NewDocument()
+	resp := doc.CreateElement("samlp:Response")
+	resp.CreateAttr("xmlns:samlp", nsP)
+	resp.CreateAttr("xmlns:saml", nsA)
+	resp.CreateAttr("ID", fmt.Sprintf("_r%d", now.UnixNano()))
+	resp.CreateAttr("Version", "2.0")
+	resp.CreateAttr("IssueInstant", ts(now))
+	resp.CreateAttr("Destination", o.Recipient)
+	resp.CreateElement("saml:Issuer").SetText(o.Issuer)
+	resp.CreateElement("samlp:Status").CreateElement("samlp:StatusCode").CreateAttr("Value", "urn:oasis:names:tc:SAML:2.0:status:Success")
+
+	as := etree.NewElement("saml:Assertion")
+	as.CreateAttr("xmlns:saml", nsA)
+	as.CreateAttr("ID", fmt.Sprintf("_a%d", now.UnixNano()))
+	as.CreateAttr("Version", "2.0")
+	as.CreateAttr("IssueInstant", ts(now))
+	as.CreateElement("saml:Issuer").SetText(o.Issuer)
+	subj := as.CreateElement("saml:Subject")
+	nameID := subj.CreateElement("saml:NameID")
+	nameID.CreateAttr("Format", "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent")
+	nameID.SetText(o.Sub)
+	scd := subj.CreateElement("saml:SubjectConfirmation")
+	scd.CreateAttr("Method", "urn:oasis:names:tc:SAML:2.0:cm:bearer")
+	data := scd.CreateElement("saml:SubjectConfirmationData")
+	data.CreateAttr("NotOnOrAfter", ts(o.NotOnOrAfter))
+	data.CreateAttr("Recipient", o.Recipient)
+	cond := as.CreateElement("saml:Conditions")
+	cond.CreateAttr("NotBefore", ts(now.Add(-time.Minute)))
+	cond.CreateAttr("NotOnOrAfter", ts(o.NotOnOrAfter))
+	cond.CreateElement("saml:AudienceRestriction").CreateElement("saml:Audience").SetText(o.Audience)
+	authn := as.CreateElement("saml:AuthnStatement")
+	authn.CreateAttr("AuthnInstant", ts(now))
+	if !o.SessionNotOnAfter.IsZero() {
+		authn.CreateAttr("SessionNotOnOrAfter", ts(o.SessionNotOnAfter))
+	}
+	authn.CreateElement("saml:AuthnContext").CreateElement("saml:AuthnContextClassRef").SetText("urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport")
+	stmt := as.CreateElement("saml:AttributeStatement")
+	attr := func(name string, values ...string) {
+		a := stmt.CreateElement("saml:Attribute")
+		a.CreateAttr("Name", name)
+		for _, v := range values {
+			a.CreateElement("saml:AttributeValue").SetText(v)
+		}
+	}
+	attr("https://aws.amazon.com/SAML/Attributes/Role", o.Roles...)
+	if o.SessionName != "" {
+		attr("https://aws.amazon.com/SAML/Attributes/RoleSessionName", o.SessionName)
+	}
+	for k, vs := range o.Attrs {
+		attr(k, vs...)
+	}
+
+	signer := i.cert
+	if o.Signer != nil {
+		signer = *o.Signer
+	}
+	ctx := dsig.NewDefaultSigningContext(dsig.TLSCertKeyStore(signer))
+	// Exclusive canonicalization, as SAML IdPs sign: the assertion is signed on its own and
+	// then placed in the response.
+	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
+	if o.SignResponse {
+		resp.AddChild(as)
+		signed, err := ctx.SignEnveloped(resp)
+		if err != nil {
+			return "", err
+		}
+		doc.SetRoot(signed)
+	} else {
+		signed, err := ctx.SignEnveloped(as)
+		if err != nil {
+			return "", err
+		}
+		resp.AddChild(signed)
+		if o.Mutate != nil {
+			o.Mutate(signed)
+		}
+	}
+	out, err := doc.WriteToBytes()
+	if err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(out), nil
+}
+
+func TestAssumeRoleWithSAML(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	idp := newSAMLIdP(t)
+	// The IAM provider is made from the metadata the IdP publishes on loopback.
+	resp, err := http.Get(idp.URL + "/metadata")
+	stsOK(t, err)
+	meta, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	stsOK(t, err)
+	p, err := e.IAM.CreateSAMLProvider(ctx, &iam.CreateSAMLProviderInput{Name: aws.String("corp-idp"), SAMLMetadataDocument: aws.String(string(meta))})
+	stsOK(t, err)
+	provARN := aws.ToString(p.SAMLProviderArn)
+	// AWS's usual SAML trust policy, narrowed to one subject.
+	role := stsRole(t, e.IAM, "saml-admin", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"`+provARN+`"},
+		"Action":["sts:AssumeRoleWithSAML","sts:TagSession"],"Condition":{"StringEquals":{"SAML:aud":"https://signin.aws.amazon.com/saml","SAML:sub":"alice@corp.test"}}}]}`,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*"},
+		{"Effect":"Allow","Action":"iam:GetRole","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/dept":"eng"}}}]}`, 0)
+	pair := role + "," + provARN
+	anon := e.anonymousSTS()
+	assume := func(assertion string) (*sts.AssumeRoleWithSAMLOutput, error) {
+		return anon.AssumeRoleWithSAML(ctx, &sts.AssumeRoleWithSAMLInput{RoleArn: aws.String(role), PrincipalArn: aws.String(provARN), SAMLAssertion: aws.String(assertion)})
+	}
+
+	t.Run("case=valid assertion", func(t *testing.T) {
+		out, err := assume(idp.sso(t, samlOpts{Sub: "alice@corp.test", SessionName: "alice", Roles: []string{pair},
+			Attrs: map[string][]string{"https://aws.amazon.com/SAML/Attributes/PrincipalTag:dept": {"eng"}}}))
+		stsOK(t, err)
+		wantARN := "arn:aws:sts::" + e.Account + ":assumed-role/saml-admin/alice"
+		if aws.ToString(out.AssumedRoleUser.Arn) != wantARN || aws.ToString(out.Subject) != "alice@corp.test" || aws.ToString(out.SubjectType) != "persistent" ||
+			aws.ToString(out.Issuer) != idp.EntityID || aws.ToString(out.Audience) != "https://signin.aws.amazon.com/saml" {
+			t.Errorf("output: %s %s %s %s %s", aws.ToString(out.AssumedRoleUser.Arn), aws.ToString(out.Subject), aws.ToString(out.SubjectType), aws.ToString(out.Issuer), aws.ToString(out.Audience))
+		}
+		// SAML:namequalifier: base64(SHA-1(issuer + account id + "/" + provider name)).
+		sum := sha1.Sum([]byte(idp.EntityID + e.Account + "/corp-idp"))
+		if got := aws.ToString(out.NameQualifier); got != base64.StdEncoding.EncodeToString(sum[:]) {
+			t.Errorf("NameQualifier %s", got)
+		}
+		ri, rs := e.sessionClients(out.Credentials)
+		id, err := rs.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		stsOK(t, err)
+		if aws.ToString(id.Arn) != wantARN {
+			t.Errorf("caller %s", aws.ToString(id.Arn))
+		}
+		_, err = ri.ListRoles(ctx, &iam.ListRolesInput{})
+		stsOK(t, err)
+		_, err = ri.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("saml-admin")})
+		stsOK(t, err)
+	})
+	t.Run("case=signed response", func(t *testing.T) {
+		_, err := assume(idp.sso(t, samlOpts{Sub: "alice@corp.test", SessionName: "alice", Roles: []string{provARN + "," + role}, SignResponse: true}))
+		stsOK(t, err)
+	})
+	t.Run("case=session ends with SessionNotOnOrAfter", func(t *testing.T) {
+		end := time.Now().Add(20 * time.Minute).UTC().Truncate(time.Second)
+		out, err := assume(idp.sso(t, samlOpts{Sub: "alice@corp.test", SessionName: "alice", Roles: []string{pair}, SessionNotOnAfter: end}))
+		stsOK(t, err)
+		if got := aws.ToTime(out.Credentials.Expiration); !got.Equal(end) {
+			t.Errorf("expiration %v, want %v", got, end)
+		}
+	})
+
+	otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	stsOK(t, err)
+	otherTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "evil"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	otherDER, err := x509.CreateCertificate(rand.Reader, otherTmpl, otherTmpl, &otherKey.PublicKey, otherKey)
+	stsOK(t, err)
+	evil := &tls.Certificate{Certificate: [][]byte{otherDER}, PrivateKey: otherKey}
+	good := samlOpts{Sub: "alice@corp.test", SessionName: "alice", Roles: []string{pair}}
+	with := func(f func(o *samlOpts)) samlOpts { o := good; f(&o); return o }
+	cases := []struct {
+		name      string
+		assertion string
+		code, msg string
+	}{
+		{"case=subject the trust policy does not allow", idp.response(t, with(func(o *samlOpts) { o.Sub = "mallory@corp.test" })), "AccessDenied", "Not authorized to perform sts:AssumeRoleWithSAML"},
+		{"case=role not in the assertion", idp.response(t, with(func(o *samlOpts) { o.Roles = []string{"arn:aws:iam::" + e.Account + ":role/other," + provARN} })), "AccessDenied", "sts:AssumeRoleWithSAML"},
+		{"case=signed by another key", idp.response(t, with(func(o *samlOpts) { o.Signer = evil })), "InvalidIdentityToken", "signature"},
+		{"case=tampered after signing", idp.response(t, with(func(o *samlOpts) {
+			o.Sub = "mallory@corp.test"
+			o.Mutate = func(a *etree.Element) { a.FindElement("./Subject/NameID").SetText("alice@corp.test") }
+		})), "InvalidIdentityToken", "signature"},
+		{"case=wrapped second assertion", idp.response(t, with(func(o *samlOpts) {
+			o.Mutate = func(a *etree.Element) {
+				evilAssertion := a.Copy()
+				evilAssertion.RemoveChildAt(len(evilAssertion.Child) - 1)
+				a.Parent().AddChild(evilAssertion)
+			}
+		})), "InvalidIdentityToken", "exactly one assertion"},
+		{"case=expired", idp.response(t, with(func(o *samlOpts) { o.NotOnOrAfter = time.Now().Add(-time.Minute) })), "ExpiredTokenException", "Token expired"},
+		{"case=wrong audience", idp.response(t, with(func(o *samlOpts) { o.Audience = "https://other.example/sp" })), "InvalidIdentityToken", "audience"},
+		{"case=wrong recipient", idp.response(t, with(func(o *samlOpts) { o.Recipient = "https://other.example/acs" })), "InvalidIdentityToken", "Recipient"},
+		{"case=wrong issuer", idp.response(t, with(func(o *samlOpts) { o.Issuer = "https://evil.example/idp" })), "InvalidIdentityToken", "issuer"},
+		{"case=no session name", idp.response(t, with(func(o *samlOpts) { o.SessionName = "" })), "InvalidIdentityToken", "RoleSessionName"},
+		{"case=not base64", "%%%%%", "InvalidIdentityToken", "base64"},
+		{"case=not xml", base64.StdEncoding.EncodeToString([]byte("<samlp:Response")), "InvalidIdentityToken", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := assume(c.assertion)
+			stsErr(t, err, c.code, c.msg)
+		})
+	}
+	t.Run("case=unsigned", func(t *testing.T) {
+		raw, err := base64.StdEncoding.DecodeString(idp.response(t, good))
+		stsOK(t, err)
+		doc := etree.NewDocument()
+		stsOK(t, doc.ReadFromBytes(raw))
+		for _, sig := range doc.FindElements("//Signature") {
+			sig.Parent().RemoveChild(sig)
+		}
+		out, err := doc.WriteToBytes()
+		stsOK(t, err)
+		_, err = assume(base64.StdEncoding.EncodeToString(out))
+		stsErr(t, err, "InvalidIdentityToken", "signature")
+	})
+	t.Run("case=unknown provider", func(t *testing.T) {
+		_, err := anon.AssumeRoleWithSAML(ctx, &sts.AssumeRoleWithSAMLInput{RoleArn: aws.String(role), PrincipalArn: aws.String("arn:aws:iam::" + e.Account + ":saml-provider/nope"), SAMLAssertion: aws.String(idp.response(t, good))})
+		stsErr(t, err, "InvalidIdentityToken", "does not exist")
+	})
+}
