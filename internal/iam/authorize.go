@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"reflect"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
@@ -242,6 +241,11 @@ func (s *Service) AuthorizeOperation(ctx context.Context, service string, op *aw
 	case "sts:GetCallerIdentity", "sts:GetSessionToken":
 		// AWS: no permission is needed, and policies cannot deny them.
 		return nil
+	case "sts:AssumeRole":
+		// The operation authorizes itself through Authorize, with the role's trust policy and
+		// condition keys only it establishes (aws:MultiFactorAuthPresent once it verified the
+		// TokenCode), then sts:TagSession and sts:SetSourceIdentity.
+		return nil
 	}
 	if unauthenticatedOp(action) {
 		return nil
@@ -253,7 +257,7 @@ func (s *Service) AuthorizeOperation(ctx context.Context, service string, op *aw
 	if err := sessionLimits(p, service, op.Name); err != nil {
 		return err
 	}
-	if p.Type == principal.Root && !strings.HasPrefix(action, "sts:AssumeRole") {
+	if p.Type == principal.Root {
 		// The root user may do everything in its account; the handler validates the input.
 		return nil
 	}

@@ -5,22 +5,16 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
-	"github.com/gatehouse-iam/gatehouse/policy"
 )
 
 // target is the resource a request acts on, as far as authorization needs it.
 type target struct {
-	typ string // the reference's resource type: "user", "role", "federated-user", ...
-	arn string
-	// account owns the resource when it is not the caller's (a role assumed across accounts).
-	account  string
+	typ      string // the reference's resource type: "user", "role", "federated-user", ...
+	arn      string
 	tags     []store.Tag // aws:ResourceTag/*, iam:ResourceTag/*
 	boundary string      // the entity's permissions boundary ARN, for iam:PermissionsBoundary
-	// trust is a role's trust policy, the resource policy of sts:AssumeRole.
-	trust *authz.Policies
 	// newARN is the resource's ARN after a rename (UpdateUser, UpdateGroup,
 	// UpdateServerCertificate): AWS wants permission on both names.
 	newARN string
@@ -33,7 +27,6 @@ type entityMeta struct {
 	Path     string      `json:"path"`
 	Tags     []store.Tag `json:"tags"`
 	Boundary string      `json:"boundary"`
-	Trust    string      `json:"trust"`
 }
 
 // accessesFor turns a decoded request into the authorization questions it asks: one, or two
@@ -46,7 +39,7 @@ func (s *Service) accessesFor(ctx context.Context, p *principal.Principal, g *op
 		if t, err = s.findTarget(ctx, p, g.ref.Action, in); err != nil {
 			return nil, err
 		}
-		acc.Resource, acc.ResourceAccount, acc.ResourcePolicy = t.arn, t.account, t.trust
+		acc.Resource = t.arn
 		acc.Keys = s.guard.resourceKeys(serviceOf(g.ref.Action), t, g.ref.Resources)
 	}
 	acc.Keys = append(acc.Keys, actionKeys(g.ref.Keys, in, t)...)
@@ -221,8 +214,6 @@ func (s *Service) findTarget(ctx context.Context, p *principal.Principal, action
 		return &target{typ: "role", arn: arn(account, "role", "/", "*")}, nil
 	case "iam:GenerateOrganizationsAccessReport":
 		return &target{typ: "access-report", arn: arn(account, "access-report/", "", in.str("EntityPath"))}, nil
-	case "sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity":
-		return s.roleTarget(ctx, in.str("RoleArn"))
 	case "sts:GetFederationToken":
 		return &target{typ: "federated-user", arn: "arn:aws:sts::" + account + ":federated-user/" + in.str("Name")}, nil
 	case "sts:AssumeRoot":
@@ -361,7 +352,7 @@ func (s *Service) namedTarget(ctx context.Context, account string, kind store.Ki
 	return t, nil
 }
 
-// fillTarget reads rec's path, tags, boundary and (for roles) trust policy into t.
+// fillTarget reads rec's path, tags and boundary into t.
 func (s *Service) fillTarget(t *target, rec store.Record, typ string) error {
 	var m entityMeta
 	if err := json.Unmarshal(rec.Data, &m); err != nil {
@@ -375,13 +366,6 @@ func (s *Service) fillTarget(t *target, rec store.Record, typ string) error {
 		t.arn = arn(rec.Account, typ, path, m.Name)
 	}
 	t.tags, t.boundary = m.Tags, m.Boundary
-	if typ == "role" && m.Trust != "" {
-		pol, err := s.guard.docs.compile(m.Trust, policy.Trust)
-		if err != nil {
-			return err
-		}
-		t.trust = authz.NewPolicies([]*policy.Policy{pol}, []authz.Source{{Type: authz.ResourcePolicy, ID: "AssumeRolePolicyDocument"}})
-	}
 	return nil
 }
 
@@ -497,49 +481,4 @@ func orRoot(path string) string {
 		return "/"
 	}
 	return path
-}
-
-// roleTarget is the role an sts:AssumeRole* request names, in whichever account owns it,
-// with its trust policy as the resource policy. A role that does not exist (or an ARN that
-// is not a role's) gets an empty trust policy, which allows nothing: AWS answers
-// AccessDenied, not NoSuchEntity, so callers cannot probe for roles.
-func (s *Service) roleTarget(ctx context.Context, roleARN string) (*target, error) {
-	t := &target{typ: "role", arn: roleARN, trust: &authz.Policies{}}
-	rest, ok := strings.CutPrefix(roleARN, "arn:aws:iam::")
-	if !ok {
-		return t, nil
-	}
-	account, resource, _ := strings.Cut(rest, ":")
-	name, ok := strings.CutPrefix(resource, "role/")
-	if !ok || name == "" {
-		return t, nil
-	}
-	t.account = account
-	name = name[strings.LastIndex(name, "/")+1:]
-	err := s.view(ctx, func(ctx context.Context, tx store.Tx) error {
-		rec, err := tx.Get(ctx, store.KindRole, account, nameKey(name))
-		if isNotFound(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		found := &target{typ: "role", arn: roleARN}
-		if err := s.fillTarget(found, rec, "role"); err != nil {
-			return err
-		}
-		if found.arn != roleARN {
-			return nil // the path or the name's case differs: not this role
-		}
-		found.account = account
-		if found.trust == nil {
-			found.trust = &authz.Policies{}
-		}
-		*t = *found
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return t, nil
 }

@@ -21,10 +21,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse-iam/gatehouse/policy"
 )
 
 // azIDs is a deterministic IDSource for the authorization tests.
@@ -461,53 +463,61 @@ func TestAuthorizeSessions(t *testing.T) {
 	}
 }
 
-// TestAuthorizeAssumeRole checks sts:AssumeRole: the trust policy must allow, and for a
-// caller in another account its identity policy must allow too.
+// TestAuthorizeAssumeRole checks sts:AssumeRole as STS asks it through Authorize, with the
+// role's trust policy as the resource policy: the trust policy must allow, and for a caller
+// in another account its identity policy must allow too. The server's authorization step
+// leaves AssumeRole to the operation, which knows whether the MFA code it was given is valid.
 func TestAuthorizeAssumeRole(t *testing.T) {
 	t.Parallel()
 	f := azNew(t)
 	other := f.newAccount()
-	_, roleARN := f.role("shared", fmt.Sprintf(azTrustAccount, "arn:aws:iam::"+other+":root"))
-	_, ownARN := f.role("own", fmt.Sprintf(azTrustAccount, f.account))
-	_, extARN := f.role("ext", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"`+f.account+`"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"xyz"}}}]}`)
+	trust := func(doc string) *authz.Policies {
+		return authz.NewPolicies([]*policy.Policy{policy.MustParse(doc, policy.Trust)}, nil)
+	}
+	shared := trust(fmt.Sprintf(azTrustAccount, "arn:aws:iam::"+other+":root"))
+	own := trust(fmt.Sprintf(azTrustAccount, f.account))
+	ext := trust(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + f.account + `"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"xyz"}}}]}`)
+	roleARN := "arn:aws:iam::" + f.account + ":role/app/r"
 
 	alice := f.user("alice", "")
 	f.inline("alice", allow("sts:AssumeRole", "*", ""))
 	bob := f.user("bob", "")
 
-	// A user of the other account, allowed to assume roles.
+	// Users of the other account, one allowed to assume roles.
 	otherRoot := f.rootCtx(other)
-	out, err := f.svc.CreateUser(otherRoot, &iam.CreateUserInput{UserName: aws.String("carl")})
+	newUser := func(name string) *principal.Principal {
+		out, err := f.svc.CreateUser(otherRoot, &iam.CreateUserInput{UserName: aws.String(name)})
+		f.must(err)
+		return &principal.Principal{Type: principal.User, Account: other, ARN: *out.User.Arn, UserID: *out.User.UserId, UserName: name, AccessKeyID: "AKIA" + name}
+	}
+	carl, dora := newUser("carl"), newUser("dora")
+	_, err := f.svc.PutUserPolicy(otherRoot, &iam.PutUserPolicyInput{UserName: aws.String("carl"), PolicyName: aws.String("p"), PolicyDocument: aws.String(allow("sts:AssumeRole", "*", ""))})
 	f.must(err)
-	_, err = f.svc.PutUserPolicy(otherRoot, &iam.PutUserPolicyInput{UserName: aws.String("carl"), PolicyName: aws.String("p"), PolicyDocument: aws.String(allow("sts:AssumeRole", "*", ""))})
-	f.must(err)
-	carl := &principal.Principal{Type: principal.User, Account: other, ARN: *out.User.Arn, UserID: *out.User.UserId, UserName: "carl", AccessKeyID: "AKIAcarl"}
-	out, err = f.svc.CreateUser(otherRoot, &iam.CreateUserInput{UserName: aws.String("dora")})
-	f.must(err)
-	dora := &principal.Principal{Type: principal.User, Account: other, ARN: *out.User.Arn, UserID: *out.User.UserId, UserName: "dora", AccessKeyID: "AKIAdora"}
 
+	ext1 := []ContextKey{{Name: "sts:ExternalId", Values: []string{"xyz"}}}
+	ext2 := []ContextKey{{Name: "sts:ExternalId", Values: []string{"abc"}}}
 	for _, tc := range []struct {
 		name    string
 		caller  *principal.Principal
-		form    url.Values
+		trust   *authz.Policies
+		keys    []ContextKey
 		want    string
 		wantMsg string
 	}{
-		{name: "same account, trust names the account, identity allows", caller: alice, form: url.Values{"RoleArn": {ownARN}}},
-		{name: "same account, identity does not allow", caller: bob, form: url.Values{"RoleArn": {ownARN}}, want: "AccessDenied"},
-		{name: "trust does not name the caller's account", caller: alice, form: url.Values{"RoleArn": {roleARN}}, want: "AccessDenied",
+		{name: "same account, trust names the account, identity allows", caller: alice, trust: own},
+		{name: "same account, identity does not allow", caller: bob, trust: own, want: "AccessDenied"},
+		{name: "trust does not name the caller's account", caller: alice, trust: shared, want: "AccessDenied",
 			wantMsg: "User: " + alice.ARN + " is not authorized to perform: sts:AssumeRole on resource: " + roleARN},
-		{name: "missing role", caller: alice, form: url.Values{"RoleArn": {"arn:aws:iam::" + f.account + ":role/app/ghost"}}, want: "AccessDenied"},
-		{name: "wrong path", caller: alice, form: url.Values{"RoleArn": {"arn:aws:iam::" + f.account + ":role/own"}}, want: "AccessDenied"},
-		{name: "cross account, both allow", caller: carl, form: url.Values{"RoleArn": {roleARN}}},
-		{name: "cross account, identity does not allow", caller: dora, form: url.Values{"RoleArn": {roleARN}}, want: "AccessDenied",
+		{name: "no trust policy (missing role)", caller: alice, trust: &authz.Policies{}, want: "AccessDenied"},
+		{name: "cross account, both allow", caller: carl, trust: shared},
+		{name: "cross account, identity does not allow", caller: dora, trust: shared, want: "AccessDenied",
 			wantMsg: "User: " + dora.ARN + " is not authorized to perform: sts:AssumeRole on resource: " + roleARN + " because no identity-based policy allows the sts:AssumeRole action"},
-		{name: "sts:ExternalId matches", caller: alice, form: url.Values{"RoleArn": {extARN}, "ExternalId": {"xyz"}}},
-		{name: "sts:ExternalId differs", caller: alice, form: url.Values{"RoleArn": {extARN}, "ExternalId": {"abc"}}, want: "AccessDenied"},
+		{name: "sts:ExternalId matches", caller: alice, trust: ext, keys: ext1},
+		{name: "sts:ExternalId differs", caller: alice, trust: ext, keys: ext2, want: "AccessDenied"},
 	} {
 		t.Run("case="+tc.name, func(t *testing.T) {
-			tc.form.Set("RoleSessionName", "s1")
-			err := f.authorize(tc.caller, nil, "sts:AssumeRole", tc.form)
+			ctx := principal.NewContext(context.Background(), tc.caller)
+			err := f.svc.Authorize(ctx, Access{Action: "sts:AssumeRole", Resource: roleARN, ResourceAccount: f.account, ResourcePolicy: tc.trust, Keys: tc.keys})
 			if got := azCode(err); got != tc.want {
 				t.Fatalf("code %q (%v), want %q", got, err, tc.want)
 			}
@@ -516,6 +526,12 @@ func TestAuthorizeAssumeRole(t *testing.T) {
 			}
 		})
 	}
+	t.Run("case=the server step leaves AssumeRole to the operation", func(t *testing.T) {
+		err := f.authorize(bob, nil, "sts:AssumeRole", url.Values{"RoleArn": {roleARN}, "RoleSessionName": {"s1"}})
+		if err != nil {
+			t.Fatalf("AuthorizeOperation(sts:AssumeRole) = %v, want nil", err)
+		}
+	})
 }
 
 // TestAuthorizePassRole checks that iam:PassRole, which no IAM operation performs, can be
