@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -391,3 +392,33 @@ func keyID(t *testing.T, token string) string {
 	}
 	return string(raw[1:9])
 }
+
+// TestMinimumTokenSize checks that a token padded to a minimum size still opens to the same
+// claims.
+func TestMinimumTokenSize(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	kr := session.NewKeyring(openStore(t), newBox(t), clk.Now, discard, session.Options{})
+	ctx := context.Background()
+	for _, min := range []int{0, 100, 1000, 4096} {
+		t.Run("min="+itoa(min), func(t *testing.T) {
+			p := principals(clk.Now())["kind=web identity session"]
+			creds, err := kr.Issue(ctx, &p, min)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(creds.SessionToken) < min {
+				t.Errorf("token of %d characters, want at least %d", len(creds.SessionToken), min)
+			}
+			got, err := kr.Open(ctx, creds.SessionToken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.Principal, p) {
+				t.Errorf("padded token opened to %+v", got.Principal)
+			}
+		})
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
