@@ -45,6 +45,7 @@ func (s *Service) Register(svc *awsquery.Service) error {
 		s.samlOperations(),
 		s.mfaOperations(),
 		s.simulateOperations(),
+		s.simulatePrincipalOperations(),
 	} {
 		ops = append(ops, group...)
 	}
