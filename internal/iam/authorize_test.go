@@ -668,3 +668,46 @@ func TestAuthorizeTargets(t *testing.T) {
 		})
 	}
 }
+
+// FuzzAuthorizeOperation feeds arbitrary parameters to the authorization step of every IAM and
+// STS operation as an IAM user with a policy that reads many condition keys: it must never
+// panic, and it answers nil or an AWS error (ValidationError, AccessDenied, ...), never an
+// internal one.
+func FuzzAuthorizeOperation(f *testing.F) {
+	fx := azNew(f)
+	u := fx.user("fuzzer", "/f/", types.Tag{Key: aws.String("team"), Value: aws.String("blue")})
+	fx.inline("fuzzer", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"arn:aws:iam::*:user/${aws:username}",`+
+		`"Condition":{"StringEqualsIfExists":{"aws:RequestTag/team":"blue","iam:ResourceTag/env":"dev"},"ForAllValues:StringLike":{"aws:TagKeys":["t*"]}}},`+
+		`{"Effect":"Deny","NotAction":"iam:Get*","Resource":"*","Condition":{"ArnLike":{"iam:PolicyARN":"arn:aws:iam::aws:policy/*"}}}]}`)
+	var ops []string
+	for _, svc := range []string{"iam", "sts"} {
+		for name := range fx.models[svc].Operations {
+			ops = append(ops, svc+":"+name)
+		}
+	}
+	sort.Strings(ops)
+	for i, seed := range []struct{ k1, v1, k2, v2 string }{
+		{"UserName", "fuzzer", "NewUserName", "other"},
+		{"UserName", "fuzzer", "NewPath", "/a/b/"},
+		{"PolicyArn", "arn:aws:iam::aws:policy/ReadOnlyAccess", "UserName", "x"},
+		{"PolicySourceArn", "arn:aws:iam::123456789012:user/a/b/c", "ActionNames.member.1", "iam:GetUser"},
+		{"Tags.member.1.Key", "team", "Tags.member.1.Value", "blue"},
+		{"DeletionTaskId", "task/aws-service-role/x.amazonaws.com/R/1", "", ""},
+		{"Url", "https://example.com/x/", "SerialNumber", "arn:aws:iam::1:mfa/"},
+	} {
+		f.Add(uint16(i*7), seed.k1, seed.v1, seed.k2, seed.v2)
+	}
+	f.Fuzz(func(t *testing.T, op uint16, k1, v1, k2, v2 string) {
+		form := url.Values{}
+		if k1 != "" {
+			form.Set(k1, v1)
+		}
+		if k2 != "" {
+			form.Set(k2, v2)
+		}
+		err := fx.authorize(u, &RequestFacts{SourceIP: "127.0.0.1", Time: fx.now}, ops[int(op)%len(ops)], form)
+		if err != nil && azCode(err) == "" || strings.HasPrefix(azCode(err), "not an AWS error") || azCode(err) == "ServiceFailure" {
+			t.Fatalf("%s %v: %v", ops[int(op)%len(ops)], form, err)
+		}
+	})
+}
