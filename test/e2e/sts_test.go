@@ -509,12 +509,6 @@ func TestAssumeRoleConditions(t *testing.T) {
 		stsOK(t, err)
 	})
 	t.Run("key=aws:MultiFactorAuthPresent", func(t *testing.T) {
-		// The server's authorization step (iam.AuthorizeOperation) evaluates the trust policy
-		// of sts:AssumeRole before the handler runs, without aws:MultiFactorAuthPresent from
-		// the verified TokenCode, and so denies what AWS allows. The STS handler makes the
-		// complete decision itself; the fix is for AuthorizeOperation to leave sts:AssumeRole
-		// to it.
-		t.Skip("iam.AuthorizeOperation pre-checks sts:AssumeRole without the verified MFA code")
 		role := stsRole(t, e.IAM, "cond-mfa", trustDoc(who, `"sts:AssumeRole"`, `{"Bool":{"aws:MultiFactorAuthPresent":"true"}}`), "", 0)
 		serial, seed := stsEnableMFA(t, e, "cond-user")
 		_, err := user.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String("xx")})
