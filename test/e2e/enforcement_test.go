@@ -12,6 +12,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 )
 
@@ -203,7 +204,10 @@ func TestEnforcementExplicitDeny(t *testing.T) {
 			return err
 		}, "iam:TagUser", true},
 		{"get bob", func() error { _, err := admin.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("bob")}); return err }, "iam:GetUser", true},
-		{"get carol", func() error { _, err := admin.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("carol")}); return err }, "", false},
+		{"get carol", func() error {
+			_, err := admin.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("carol")})
+			return err
+		}, "", false},
 		{"delete carol", func() error {
 			_, err := admin.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("carol")})
 			return err
@@ -370,4 +374,142 @@ func TestEnforcementPolicyChangesApply(t *testing.T) {
 	enfOK(t, err)
 	_, err = u.ListUsers(ctx, &iam.ListUsersInput{})
 	enfDenied(t, err, "")
+}
+
+// TestEnforcementRoleSession: a role session through STS has the role's permissions, capped
+// by the session policy passed to AssumeRole, and is denied with the session's ARN.
+func TestEnforcementRoleSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	_, aliceSTS := e.newUser(t, "alice")
+	_, err := e.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("assume"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)})
+	enfOK(t, err)
+	_, err = e.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("lister"), Path: aws.String("/ops/"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + e.Account + `"},"Action":"sts:AssumeRole"}]}`)})
+	enfOK(t, err)
+	_, err = e.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("lister"), PolicyName: aws.String("lists"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListUsers","iam:ListRoles"],"Resource":"*"},` +
+			`{"Effect":"Allow","Action":"iam:ListGroups","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalArn":"arn:aws:iam::` + e.Account + `:role/ops/lister"}}}]}`)})
+	enfOK(t, err)
+
+	assume := func(session, policy string) (*iam.Client, string) {
+		in := &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + e.Account + ":role/ops/lister"), RoleSessionName: aws.String(session)}
+		if policy != "" {
+			in.Policy = aws.String(policy)
+		}
+		out, err := aliceSTS.AssumeRole(ctx, in)
+		enfOK(t, err)
+		c, _ := e.clients(*out.Credentials.AccessKeyId, *out.Credentials.SecretAccessKey, *out.Credentials.SessionToken)
+		return c, *out.AssumedRoleUser.Arn
+	}
+	full, fullARN := assume("full", "")
+	capped, cappedARN := assume("capped", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}]}`)
+
+	_, err = full.ListRoles(ctx, &iam.ListRolesInput{})
+	enfOK(t, err)
+	_, err = full.ListGroups(ctx, &iam.ListGroupsInput{})
+	enfOK(t, err) // aws:PrincipalArn of a role session is the role's ARN
+	_, err = full.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("eve")})
+	enfDenied(t, err, "User: "+fullARN+" is not authorized to perform: iam:CreateUser on resource: "+e.userARN("eve")+" because no identity-based policy allows the iam:CreateUser action")
+	_, err = capped.ListUsers(ctx, &iam.ListUsersInput{})
+	enfOK(t, err)
+	_, err = capped.ListRoles(ctx, &iam.ListRolesInput{})
+	enfDenied(t, err, "User: "+cappedARN+" is not authorized to perform: iam:ListRoles because no session policy allows the iam:ListRoles action")
+}
+
+// TestEnforcementSimulatePrincipalPolicy: the simulator decides as enforcement does, for the
+// policies of a user with its group, and reports its errors.
+func TestEnforcementSimulatePrincipalPolicy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, _ := e.newUser(t, "alice")
+	_, err := e.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bob")})
+	enfOK(t, err)
+	_, err = e.IAM.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("readers")})
+	enfOK(t, err)
+	_, err = e.IAM.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("readers"), PolicyArn: aws.String(enfReadOnly)})
+	enfOK(t, err)
+	_, err = e.IAM.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("readers"), UserName: aws.String("alice")})
+	enfOK(t, err)
+	_, err = e.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("no-bob"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:GetUser","Resource":"` + e.userARN("bob") + `"},` +
+			`{"Effect":"Allow","Action":"iam:TagUser","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/team":"blue"}}}]}`)})
+	enfOK(t, err)
+
+	out, err := e.IAM.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
+		PolicySourceArn: aws.String(e.userARN("alice")),
+		ActionNames:     []string{"iam:GetUser", "iam:ListUsers", "iam:CreateUser", "iam:TagUser"},
+		ResourceArns:    []string{e.userARN("bob")},
+	})
+	enfOK(t, err)
+	got := map[string]types.PolicyEvaluationDecisionType{}
+	for _, r := range out.EvaluationResults {
+		got[*r.EvalActionName] = r.EvalDecision
+		if *r.EvalActionName == "iam:GetUser" && (len(r.MatchedStatements) != 1 || *r.MatchedStatements[0].SourcePolicyId != "no-bob" || r.MatchedStatements[0].SourcePolicyType != types.PolicySourceTypeUser) {
+			t.Errorf("GetUser matched statements: %+v", r.MatchedStatements)
+		}
+		if *r.EvalActionName == "iam:TagUser" && (len(r.ResourceSpecificResults) != 1 || !slices.Equal(r.ResourceSpecificResults[0].MissingContextValues, []string{"aws:RequestTag/team"})) {
+			t.Errorf("TagUser missing context values: %+v", r.ResourceSpecificResults)
+		}
+	}
+	want := map[string]types.PolicyEvaluationDecisionType{
+		"iam:GetUser": types.PolicyEvaluationDecisionTypeExplicitDeny, "iam:ListUsers": types.PolicyEvaluationDecisionTypeAllowed,
+		"iam:CreateUser": types.PolicyEvaluationDecisionTypeImplicitDeny, "iam:TagUser": types.PolicyEvaluationDecisionTypeImplicitDeny,
+	}
+	for a, d := range want {
+		if got[a] != d {
+			t.Errorf("%s: simulated %s, want %s", a, got[a], d)
+		}
+	}
+	// Enforcement agrees.
+	_, err = alice.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("bob")})
+	enfDenied(t, err, enfNotAuthorized(e, "alice", "iam:GetUser", e.userARN("bob"), "with an explicit deny in an identity-based policy"))
+	_, err = alice.ListUsers(ctx, &iam.ListUsersInput{})
+	enfOK(t, err)
+	_, err = alice.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("bob"), Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}})
+	enfOK(t, err)
+
+	// Pages, context keys, the caller's own permission, and errors.
+	p1, err := e.IAM.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(e.userARN("alice")), ActionNames: []string{"iam:GetUser", "iam:ListUsers"}, MaxItems: aws.Int32(1)})
+	enfOK(t, err)
+	if !p1.IsTruncated || len(p1.EvaluationResults) != 1 {
+		t.Fatalf("first page: %+v", p1)
+	}
+	p2, err := e.IAM.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(e.userARN("alice")), ActionNames: []string{"iam:GetUser", "iam:ListUsers"}, MaxItems: aws.Int32(1), Marker: p1.Marker})
+	enfOK(t, err)
+	if p2.IsTruncated || len(p2.EvaluationResults) != 1 || *p2.EvaluationResults[0].EvalActionName != "iam:ListUsers" {
+		t.Fatalf("second page: %+v", p2)
+	}
+	keys, err := e.IAM.GetContextKeysForPrincipalPolicy(ctx, &iam.GetContextKeysForPrincipalPolicyInput{PolicySourceArn: aws.String(e.userARN("alice"))})
+	enfOK(t, err)
+	if !slices.Equal(keys.ContextKeyNames, []string{"aws:RequestTag/team"}) {
+		t.Errorf("context keys: %v", keys.ContextKeyNames)
+	}
+	// alice's read-only policy allows iam:SimulatePrincipalPolicy; bob has no policy at all.
+	_, err = alice.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(e.userARN("alice")), ActionNames: []string{"iam:GetUser"}})
+	enfOK(t, err)
+	bobKey, err := e.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("bob")})
+	enfOK(t, err)
+	bob, _ := e.clients(*bobKey.AccessKey.AccessKeyId, *bobKey.AccessKey.SecretAccessKey, "")
+	_, err = bob.GetContextKeysForPrincipalPolicy(ctx, &iam.GetContextKeysForPrincipalPolicyInput{PolicySourceArn: aws.String(e.userARN("alice"))})
+	enfDenied(t, err, enfNotAuthorized(e, "bob", "iam:GetContextKeysForPrincipalPolicy", e.userARN("alice"), "because no identity-based policy allows the iam:GetContextKeysForPrincipalPolicy action"))
+
+	for _, tc := range []struct {
+		name, arn, code, msg string
+	}{
+		{"missing user", e.userARN("ghost"), "NoSuchEntity", "The user with name ghost cannot be found."},
+		{"missing role", "arn:aws:iam::" + e.Account + ":role/ghost", "NoSuchEntity", "The role with name ghost cannot be found."},
+		{"not a user, group or role", "arn:aws:iam::" + e.Account + ":policy/x", "InvalidInput", ""},
+	} {
+		t.Run("error="+tc.name, func(t *testing.T) {
+			_, err := e.IAM.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(tc.arn), ActionNames: []string{"iam:GetUser"}})
+			var ae smithy.APIError
+			if !errors.As(err, &ae) || ae.ErrorCode() != tc.code || (tc.msg != "" && ae.ErrorMessage() != tc.msg) {
+				t.Fatalf("got %v, want %s %q", err, tc.code, tc.msg)
+			}
+		})
+	}
 }
