@@ -393,6 +393,10 @@ func TestAuthorizeSessions(t *testing.T) {
 	fs := *federated.Session
 	fs.Policies = []string{allow("iam:GetUser", "*", "")}
 	fedWithPolicy.Session, fedWithPolicy.AccessKeyID = &fs, "ASIAfed2"
+	fedByRoot := fedWithPolicy
+	rs := fs
+	rs.UserID = f.account
+	fedByRoot.Session, fedByRoot.AccessKeyID = &rs, "ASIAfed3"
 	sessionToken := &principal.Principal{Type: principal.User, Account: f.account, ARN: alice.ARN, UserID: alice.UserID, UserName: "alice", AccessKeyID: "ASIAalice",
 		Session: &principal.Session{UserID: alice.UserID, IssuedAt: f.now}}
 	sessionTokenMFA := *sessionToken
@@ -453,6 +457,8 @@ func TestAuthorizeSessions(t *testing.T) {
 		{"federated with session policy", &fedWithPolicy, "iam:GetUser", ""},
 		{"federated beyond the session policy", &fedWithPolicy, "iam:ListUsers", "AccessDenied"},
 		{"federated beyond the user's policies", &fedWithPolicy, "iam:CreateUser", "AccessDenied"},
+		{"federated by root, within the session policy", &fedByRoot, "iam:GetUser", ""},
+		{"federated by root, beyond the session policy", &fedByRoot, "iam:CreateUser", "AccessDenied"},
 	} {
 		t.Run("case="+tc.name, func(t *testing.T) {
 			ctx := principal.NewContext(context.Background(), tc.caller)

@@ -237,9 +237,15 @@ func (s *Service) gather(ctx context.Context, tx store.Tx, p *principal.Principa
 			g.userTags, g.userBoundary = user.Tags, user.Boundary
 		}
 		if p.Type == principal.FederatedUser {
-			if user != nil {
+			switch {
+			case user != nil:
 				// A resource policy naming the federating user applies to its sessions.
 				g.caller.RoleARN = arn(account, "user", user.Path, user.Name)
+			case userID == p.Account:
+				// Federated by the root user, whose permissions are everything: the session
+				// policies alone decide.
+				g.caller.RoleARN = "arn:aws:iam::" + p.Account + ":root"
+				identity.add(rootIdentity(), authz.Source{Type: authz.IdentityPolicy, ID: "root"}, types.PolicySourceTypeNone)
 			}
 			g.tags = mergeSessionTags(nil, sessTags(sess))
 			sessionPolicies, err := s.gatherSession(ctx, tx, p.Account, sess)
@@ -440,4 +446,10 @@ func (s *Service) gatherSession(ctx context.Context, tx store.Tx, account string
 		}
 	}
 	return l, nil
+}
+
+// rootIdentity is the identity-based policy that stands for the root user's permissions in
+// the sessions it federates.
+func rootIdentity() *policy.Policy {
+	return policy.MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, policy.Identity)
 }
