@@ -132,7 +132,7 @@ func (d *decoder) structure(s *Shape, n *formNode, v reflect.Value, path, opName
 			}
 			continue
 		}
-		f := v.FieldByName(name)
+		f := v.FieldByName(goFieldName(name))
 		if !f.IsValid() {
 			return fmt.Errorf("awsquery: %s has no field %s", v.Type(), name)
 		}

@@ -62,7 +62,7 @@ func escape(buf *bytes.Buffer, s string) {
 
 func encodeMembers(buf *bytes.Buffer, s *Shape, v reflect.Value) error {
 	for _, name := range s.Order {
-		f := v.FieldByName(name)
+		f := v.FieldByName(goFieldName(name))
 		if !f.IsValid() {
 			return fmt.Errorf("awsquery: %s has no field %s", v.Type(), name)
 		}

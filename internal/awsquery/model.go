@@ -214,3 +214,12 @@ func javaToRE2(p string) string {
 	}
 	return b.String()
 }
+
+// goFieldName is the aws-sdk-go-v2 struct field of a model member: the member name with its
+// first letter upper-cased (the STS model spells PolicyDescriptorType's member "arn").
+func goFieldName(member string) string {
+	if member == "" || (member[0] >= 'A' && member[0] <= 'Z') {
+		return member
+	}
+	return strings.ToUpper(member[:1]) + member[1:]
+}

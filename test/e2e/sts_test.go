@@ -607,11 +607,7 @@ func TestRoleSessionPermissions(t *testing.T) {
 		stsErr(t, err, "AccessDenied", "iam:CreateUser")
 	})
 	t.Run("case=managed session policy", func(t *testing.T) {
-		// The STS model names PolicyDescriptorType's member "arn" (lower case); awsquery.Decode
-		// looks the Go field up by the model's name and answers ServiceFailure. The fix belongs
-		// in internal/awsquery (look the field up with the first letter upper-cased, as the SDK
-		// generator names it).
-		t.Skip("awsquery cannot decode PolicyArns.member.N.arn yet (internal/awsquery/decode.go)")
+		// The STS model spells PolicyDescriptorType's member "arn" in lower case.
 		out, err := user.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String("managed"),
 			PolicyArns: []ststypes.PolicyDescriptorType{{Arn: aws.String("arn:aws:iam::aws:policy/IAMReadOnlyAccess")}}})
 		stsOK(t, err)
