@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
@@ -360,7 +361,12 @@ func (s *Service) authorize(ctx context.Context, p *principal.Principal, acc *Ac
 	if res.Decision == authz.Allowed {
 		return nil
 	}
-	return awsquery.AccessDenied("%s", authz.DeniedMessage(&req, res))
+	msg := authz.DeniedMessage(&req, res)
+	if req.Resource == "*" && strings.HasPrefix(req.Action, "iam:") {
+		// IAM names the resource "*" in its messages (STS leaves it out).
+		msg = strings.Replace(msg, "perform: "+req.Action, "perform: "+req.Action+" on resource: *", 1)
+	}
+	return awsquery.AccessDenied("%s", msg)
 }
 
 // requestContext builds the condition keys of a request: AWS's global keys from the caller

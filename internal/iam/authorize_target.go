@@ -32,7 +32,7 @@ type entityMeta struct {
 // accessesFor turns a decoded request into the authorization questions it asks: one, or two
 // for a rename.
 func (s *Service) accessesFor(ctx context.Context, p *principal.Principal, g *opGuard, in input) ([]Access, error) {
-	acc := Access{Action: g.ref.Action, Resource: "*"}
+	acc := Access{Action: g.ref.Action, Resource: listResource(g.ref.Action, p.Account, in)}
 	var t *target
 	if len(g.ref.Resources) > 0 {
 		var err error
@@ -50,6 +50,32 @@ func (s *Service) accessesFor(ctx context.Context, p *principal.Principal, g *op
 		accs = append(accs, renamed)
 	}
 	return accs, nil
+}
+
+// listResource is the resource AWS authorizes the List operations of path-based entities on,
+// which the reference lists without a resource type: the entity type's ARN prefix with the
+// PathPrefix (iam:ListUsers on arn:aws:iam::ACCOUNT:user/), and for ListPolicies the text
+// "policy path /", as AWS's AccessDenied messages show them. Other actions without a resource
+// type have "*".
+func listResource(action, account string, in input) string {
+	var typ string
+	switch action {
+	case "iam:ListUsers":
+		typ = "user"
+	case "iam:ListGroups":
+		typ = "group"
+	case "iam:ListRoles":
+		typ = "role"
+	case "iam:ListInstanceProfiles":
+		typ = "instance-profile"
+	case "iam:ListServerCertificates":
+		typ = "server-certificate"
+	case "iam:ListPolicies":
+		return "policy path " + pathOf(in, "PathPrefix")
+	default:
+		return "*"
+	}
+	return arn(account, typ, pathOf(in, "PathPrefix"), "")
 }
 
 func serviceOf(action string) string {

@@ -241,8 +241,16 @@ func TestAuthorizeOperation(t *testing.T) {
 	}{
 		{name: "no policy: GetUser on itself", caller: nobody, op: "iam:GetUser", wantCode: "AccessDenied",
 			wantMsg: noReason("iam:GetUser", userARN("/", "nobody"))},
-		{name: "no policy: ListUsers has no resource", caller: nobody, op: "iam:ListUsers", wantCode: "AccessDenied",
-			wantMsg: "User: " + userARN("/", "nobody") + " is not authorized to perform: iam:ListUsers because no identity-based policy allows the iam:ListUsers action"},
+		{name: "no policy: ListUsers is on the user path", caller: nobody, op: "iam:ListUsers", wantCode: "AccessDenied",
+			wantMsg: noReason("iam:ListUsers", "arn:aws:iam::"+acct+":user/")},
+		{name: "no policy: ListUsers with a path prefix", caller: nobody, op: "iam:ListUsers", form: url.Values{"PathPrefix": {"/div/"}}, wantCode: "AccessDenied",
+			wantMsg: noReason("iam:ListUsers", "arn:aws:iam::"+acct+":user/div/")},
+		{name: "no policy: ListPolicies is on the policy path", caller: nobody, op: "iam:ListPolicies", wantCode: "AccessDenied",
+			wantMsg: noReason("iam:ListPolicies", "policy path /")},
+		{name: "no policy: IAM names the resource * of actions without one", caller: nobody, op: "iam:GetAccountSummary", wantCode: "AccessDenied",
+			wantMsg: noReason("iam:GetAccountSummary", "*")},
+		{name: "no policy: STS leaves the resource * out", caller: nobody, op: "sts:DecodeAuthorizationMessage", form: url.Values{"EncodedMessage": {"x"}}, wantCode: "AccessDenied",
+			wantMsg: "User: " + userARN("/", "nobody") + " is not authorized to perform: sts:DecodeAuthorizationMessage because no identity-based policy allows the sts:DecodeAuthorizationMessage action"},
 		{name: "no policy: the resource ARN carries the user's path", caller: nobody, op: "iam:GetUser", form: url.Values{"UserName": {"dave"}}, wantCode: "AccessDenied",
 			wantMsg: noReason("iam:GetUser", userARN("/div/", "dave"))},
 		{name: "no policy: a missing user is denied, not NoSuchEntity", caller: nobody, op: "iam:DeleteUser", form: url.Values{"UserName": {"ghost"}}, wantCode: "AccessDenied",
@@ -419,7 +427,7 @@ func TestAuthorizeSessions(t *testing.T) {
 		{name: "session MFA and issue time keys", caller: sess, op: "iam:ListInstanceProfiles"},
 		{name: "session policy allows", caller: &withSessionPolicy, op: "iam:ListUsers"},
 		{name: "session policy caps the role", caller: &withSessionPolicy, op: "iam:ListRoles", wantCode: "AccessDenied",
-			wantMsg: "User: " + sess.ARN + " is not authorized to perform: iam:ListRoles because no session policy allows the iam:ListRoles action"},
+			wantMsg: "User: " + sess.ARN + " is not authorized to perform: iam:ListRoles on resource: arn:aws:iam::" + f.account + ":role/ because no session policy allows the iam:ListRoles action"},
 		{name: "role session cannot get a session token", caller: sess, op: "sts:GetFederationToken", wantCode: "AccessDenied"},
 		{name: "federated user cannot call IAM", caller: federated, op: "iam:ListUsers", wantCode: "InvalidClientTokenId"},
 		{name: "federated user may ask who it is", caller: federated, op: "sts:GetCallerIdentity"},
@@ -648,7 +656,10 @@ func TestAuthorizeTargets(t *testing.T) {
 		{"iam:GetPolicy", url.Values{"PolicyArn": {azAdmin}}, azAdmin},
 		{"iam:GetGroup", url.Values{"GroupName": {"g"}}, "arn:aws:iam::" + acct + ":group/g"},
 		{"iam:GetAccessKeyLastUsed", url.Values{"AccessKeyId": {"AKIA0000000000000000"}}, "*"},
-		{"iam:ListUsers", nil, ""},
+		{"iam:ListUsers", nil, "arn:aws:iam::" + acct + ":user/"},
+		{"iam:ListRoles", url.Values{"PathPrefix": {"/app/"}}, "arn:aws:iam::" + acct + ":role/app/"},
+		{"iam:ListAccountAliases", nil, "*"},
+		{"sts:GetAccessKeyInfo", url.Values{"AccessKeyId": {"AKIA0000000000000000"}}, ""},
 		{"iam:UpdateUser", url.Values{"UserName": {"alice"}, "NewPath": {"/ops/"}}, u.ARN},
 		{"iam:CreateOpenIDConnectProvider", url.Values{"Url": {"https://example.com/id"}}, "arn:aws:iam::" + acct + ":oidc-provider/example.com/id"},
 		{"iam:CreateSAMLProvider", url.Values{"Name": {"corp"}, "SAMLMetadataDocument": {strings.Repeat("x", 1000)}}, "arn:aws:iam::" + acct + ":saml-provider/corp"},
@@ -663,7 +674,7 @@ func TestAuthorizeTargets(t *testing.T) {
 			}
 			msg := azMessage(err)
 			want := " is not authorized to perform: " + tc.op
-			if tc.resource != "" && tc.resource != "*" {
+			if tc.resource != "" {
 				want += " on resource: " + tc.resource + " "
 			} else {
 				want += " because"

@@ -416,7 +416,7 @@ func TestEnforcementRoleSession(t *testing.T) {
 	_, err = capped.ListUsers(ctx, &iam.ListUsersInput{})
 	enfOK(t, err)
 	_, err = capped.ListRoles(ctx, &iam.ListRolesInput{})
-	enfDenied(t, err, "User: "+cappedARN+" is not authorized to perform: iam:ListRoles because no session policy allows the iam:ListRoles action")
+	enfDenied(t, err, "User: "+cappedARN+" is not authorized to perform: iam:ListRoles on resource: arn:aws:iam::"+e.Account+":role/ because no session policy allows the iam:ListRoles action")
 }
 
 // TestEnforcementSimulatePrincipalPolicy: the simulator decides as enforcement does, for the
