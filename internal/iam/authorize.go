@@ -64,6 +64,10 @@ type Access struct {
 	// Keys are the action's and the resource's condition keys (aws:RequestTag/..., iam:PolicyARN,
 	// iam:PassedToService, aws:ResourceTag/...). Authorize adds the global keys.
 	Keys []ContextKey
+
+	// display names the resource in the AccessDenied message when AWS does not show its ARN
+	// there (see target.display).
+	display string
 }
 
 // RequestFacts is what the HTTP layer knows about a request that AWS's global condition keys
@@ -361,8 +365,12 @@ func (s *Service) authorize(ctx context.Context, p *principal.Principal, acc *Ac
 	if res.Decision == authz.Allowed {
 		return nil
 	}
-	msg := authz.DeniedMessage(&req, res)
-	if req.Resource == "*" && strings.HasPrefix(req.Action, "iam:") {
+	shown := req
+	if acc.display != "" {
+		shown.Resource = acc.display
+	}
+	msg := authz.DeniedMessage(&shown, res)
+	if shown.Resource == "*" && strings.HasPrefix(req.Action, "iam:") {
 		// IAM names the resource "*" in its messages (STS leaves it out).
 		msg = strings.Replace(msg, "perform: "+req.Action, "perform: "+req.Action+" on resource: *", 1)
 	}

@@ -11,13 +11,16 @@ import (
 
 // target is the resource a request acts on, as far as authorization needs it.
 type target struct {
-	typ      string // the reference's resource type: "user", "role", "federated-user", ...
-	arn      string
+	typ string // the reference's resource type: "user", "role", "federated-user", ...
+	arn string
+	// display is how AWS's AccessDenied messages name an entity found by name ("user bob",
+	// "role deployer", "policy ARN"); "" means the ARN.
+	display  string
 	tags     []store.Tag // aws:ResourceTag/*, iam:ResourceTag/*
 	boundary string      // the entity's permissions boundary ARN, for iam:PermissionsBoundary
 	// newARN is the resource's ARN after a rename (UpdateUser, UpdateGroup,
 	// UpdateServerCertificate): AWS wants permission on both names.
-	newARN string
+	newARN, newDisplay string
 }
 
 // entityMeta is what authorization reads of a stored entity: the JSON fields that every
@@ -39,14 +42,14 @@ func (s *Service) accessesFor(ctx context.Context, p *principal.Principal, g *op
 		if t, err = s.findTarget(ctx, p, g.ref.Action, in); err != nil {
 			return nil, err
 		}
-		acc.Resource = t.arn
+		acc.Resource, acc.display = t.arn, t.display
 		acc.Keys = s.guard.resourceKeys(serviceOf(g.ref.Action), t, g.ref.Resources)
 	}
 	acc.Keys = append(acc.Keys, actionKeys(g.ref.Keys, in, t)...)
 	accs := []Access{acc}
 	if t != nil && t.newARN != "" && t.newARN != t.arn {
 		renamed := acc
-		renamed.Resource = t.newARN
+		renamed.Resource, renamed.display = t.newARN, t.newDisplay
 		accs = append(accs, renamed)
 	}
 	return accs, nil
@@ -264,7 +267,10 @@ func (s *Service) findTarget(ctx context.Context, p *principal.Principal, action
 	case "role":
 		t, err = s.namedTarget(ctx, account, store.KindRole, "role", in.str("RoleName"))
 	case "policy":
-		return s.arnTarget(ctx, p, in.str("PolicyArn"))
+		if t, err = s.arnTarget(ctx, p, in.str("PolicyArn")); err == nil {
+			t.display = "policy " + t.arn
+		}
+		return t, err
 	case "oidc-provider":
 		return s.arnTarget(ctx, p, in.str("OpenIDConnectProviderArn"))
 	case "saml-provider":
@@ -283,12 +289,13 @@ func (s *Service) findTarget(ctx context.Context, p *principal.Principal, action
 	if err != nil {
 		return nil, err
 	}
-	t.newARN = renamed(t, in)
+	t.newARN, t.newDisplay = renamed(t, in)
 	return t, nil
 }
 
-// renamed returns the ARN a rename gives the target, or "" when the request renames nothing.
-func renamed(t *target, in input) string {
+// renamed returns the ARN a rename gives the target and how messages name it, or "" when the
+// request renames nothing.
+func renamed(t *target, in input) (string, string) {
 	var newName string
 	switch t.typ {
 	case "user":
@@ -298,15 +305,15 @@ func renamed(t *target, in input) string {
 	case "server-certificate":
 		newName = in.str("NewServerCertificateName")
 	default:
-		return ""
+		return "", ""
 	}
 	newPath := in.str("NewPath")
 	if newName == "" && newPath == "" {
-		return ""
+		return "", ""
 	}
 	i := strings.Index(t.arn, ":"+t.typ+"/")
 	if i < 0 {
-		return ""
+		return "", ""
 	}
 	prefix, rest := t.arn[:i+len(t.typ)+2], t.arn[i+len(t.typ)+2:]
 	slash := strings.LastIndex(rest, "/")
@@ -317,7 +324,11 @@ func renamed(t *target, in input) string {
 	if newPath != "" {
 		path = newPath
 	}
-	return prefix + strings.TrimPrefix(path, "/") + name
+	display := ""
+	if t.display != "" {
+		display = t.typ + " " + name
+	}
+	return prefix + strings.TrimPrefix(path, "/") + name, display
 }
 
 // pathOf reads an optional IAM path parameter, "/" when absent.
@@ -352,9 +363,10 @@ func (s *Service) namedTarget(ctx context.Context, account string, kind store.Ki
 		if t.arn == "" {
 			c.arn = arn(account, typ, "/", name) // cached as missing: the name as asked
 		}
+		c.display = typ + " " + name
 		return &c, nil
 	}
-	t := &target{typ: typ, arn: arn(account, typ, "/", name)}
+	t := &target{typ: typ, arn: arn(account, typ, "/", name), display: typ + " " + name}
 	found := false
 	err := s.view(ctx, func(ctx context.Context, tx store.Tx) error {
 		rec, err := tx.Get(ctx, kind, account, nameKey(name))
@@ -401,6 +413,7 @@ func (s *Service) callerTarget(ctx context.Context, p *principal.Principal) (*ta
 	if p.Type != principal.User {
 		return t, nil
 	}
+	t.display = "user " + p.UserName
 	gr, err := s.grantsFor(ctx, p)
 	if err != nil {
 		return nil, err
@@ -431,7 +444,11 @@ func (s *Service) keyOwnerTarget(ctx context.Context, p *principal.Principal, ke
 		if err != nil {
 			return err
 		}
-		return s.fillTarget(t, urec, "user")
+		if err := s.fillTarget(t, urec, "user"); err != nil {
+			return err
+		}
+		t.display = "user " + t.arn[strings.LastIndex(t.arn, "/")+1:]
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -240,7 +240,7 @@ func TestAuthorizeOperation(t *testing.T) {
 		wantMsg  string // the whole message when set
 	}{
 		{name: "no policy: GetUser on itself", caller: nobody, op: "iam:GetUser", wantCode: "AccessDenied",
-			wantMsg: noReason("iam:GetUser", userARN("/", "nobody"))},
+			wantMsg: noReason("iam:GetUser", "user nobody")},
 		{name: "no policy: ListUsers is on the user path", caller: nobody, op: "iam:ListUsers", wantCode: "AccessDenied",
 			wantMsg: noReason("iam:ListUsers", "arn:aws:iam::"+acct+":user/")},
 		{name: "no policy: ListUsers with a path prefix", caller: nobody, op: "iam:ListUsers", form: url.Values{"PathPrefix": {"/div/"}}, wantCode: "AccessDenied",
@@ -251,10 +251,10 @@ func TestAuthorizeOperation(t *testing.T) {
 			wantMsg: noReason("iam:GetAccountSummary", "*")},
 		{name: "no policy: STS leaves the resource * out", caller: nobody, op: "sts:DecodeAuthorizationMessage", form: url.Values{"EncodedMessage": {"x"}}, wantCode: "AccessDenied",
 			wantMsg: "User: " + userARN("/", "nobody") + " is not authorized to perform: sts:DecodeAuthorizationMessage because no identity-based policy allows the sts:DecodeAuthorizationMessage action"},
-		{name: "no policy: the resource ARN carries the user's path", caller: nobody, op: "iam:GetUser", form: url.Values{"UserName": {"dave"}}, wantCode: "AccessDenied",
-			wantMsg: noReason("iam:GetUser", userARN("/div/", "dave"))},
+		{name: "no policy: a user is named by its name", caller: nobody, op: "iam:GetUser", form: url.Values{"UserName": {"dave"}}, wantCode: "AccessDenied",
+			wantMsg: noReason("iam:GetUser", "user dave")},
 		{name: "no policy: a missing user is denied, not NoSuchEntity", caller: nobody, op: "iam:DeleteUser", form: url.Values{"UserName": {"ghost"}}, wantCode: "AccessDenied",
-			wantMsg: noReason("iam:DeleteUser", userARN("/", "ghost"))},
+			wantMsg: noReason("iam:DeleteUser", "user ghost")},
 		{name: "no policy: the input is validated first", caller: nobody, op: "iam:GetUser", form: url.Values{"UserName": {"bad name!"}}, wantCode: "ValidationError"},
 		{name: "no policy: STS GetCallerIdentity needs none", caller: nobody, op: "sts:GetCallerIdentity"},
 		{name: "read-only reads", caller: reader, op: "iam:GetUser", form: url.Values{"UserName": {"bob"}}},
@@ -263,7 +263,7 @@ func TestAuthorizeOperation(t *testing.T) {
 			wantMsg: "User: " + userARN("/", "reader") + " is not authorized to perform: iam:CreateUser on resource: " + userARN("/", "eve") + " because no identity-based policy allows the iam:CreateUser action"},
 		{name: "admin deletes carol", caller: admin, op: "iam:DeleteUser", form: url.Values{"UserName": {"carol"}}},
 		{name: "explicit deny on bob beats admin", caller: admin, op: "iam:DeleteUser", form: url.Values{"UserName": {"bob"}}, wantCode: "AccessDenied",
-			wantMsg: "User: " + userARN("/", "admin") + " is not authorized to perform: iam:DeleteUser on resource: " + userARN("/", "bob") + " with an explicit deny in an identity-based policy"},
+			wantMsg: "User: " + userARN("/", "admin") + " is not authorized to perform: iam:DeleteUser on resource: user bob with an explicit deny in an identity-based policy"},
 		{name: "explicit deny matches names without case", caller: admin, op: "iam:DeleteUser", form: url.Values{"UserName": {"BOB"}}, wantCode: "AccessDenied"},
 		{name: "boundary allows reads", caller: bounded, op: "iam:GetUser", form: url.Values{"UserName": {"bob"}}},
 		{name: "boundary caps admin", caller: bounded, op: "iam:CreateUser", form: url.Values{"UserName": {"eve"}}, wantCode: "AccessDenied",
@@ -292,7 +292,7 @@ func TestAuthorizeOperation(t *testing.T) {
 		{name: "aws:RequestedRegion elsewhere", caller: ipuser, facts: &RequestFacts{SourceIP: "10.1.2.3", SecureTransport: true, Region: "eu-west-1", Time: f.now}, op: "iam:ListUsers", wantCode: "AccessDenied"},
 		{name: "rename in place", caller: renamer, op: "iam:UpdateUser", form: url.Values{"UserName": {"bob"}, "NewPath": {"/"}}},
 		{name: "rename needs permission on the new name too", caller: renamer, op: "iam:UpdateUser", form: url.Values{"UserName": {"bob"}, "NewUserName": {"robert"}}, wantCode: "AccessDenied",
-			wantMsg: "User: " + userARN("/", "renamer") + " is not authorized to perform: iam:UpdateUser on resource: " + userARN("/", "robert") + " because no identity-based policy allows the iam:UpdateUser action"},
+			wantMsg: "User: " + userARN("/", "renamer") + " is not authorized to perform: iam:UpdateUser on resource: user robert because no identity-based policy allows the iam:UpdateUser action"},
 		{name: "path wildcard", caller: divreader, op: "iam:GetUser", form: url.Values{"UserName": {"dave"}}},
 		{name: "path wildcard elsewhere", caller: divreader, op: "iam:GetUser", form: url.Values{"UserName": {"bob"}}, wantCode: "AccessDenied"},
 		{name: "aws:PrincipalTag", caller: ptag, op: "iam:ListGroups"},
@@ -636,7 +636,10 @@ func TestAuthorizeTableMatchesReference(t *testing.T) {
 	}
 }
 
-// TestAuthorizeTargets checks the resource ARN each kind of operation is authorized on.
+// TestAuthorizeTargets checks the resource ARN each kind of operation is authorized on, and
+// how AWS's AccessDenied message names it: an entity found by name as "user NAME" (or role,
+// group), a policy as "policy ARN", a new entity by its ARN, the List operations of path-based
+// entities by the path, and IAM actions without a resource as "*".
 func TestAuthorizeTargets(t *testing.T) {
 	t.Parallel()
 	f := azNew(t)
@@ -647,35 +650,54 @@ func TestAuthorizeTargets(t *testing.T) {
 	for _, tc := range []struct {
 		op       string
 		form     url.Values
-		resource string // "" for none
+		resource []string // the ARN of each authorization the request asks
+		shown    string   // the resource in the message; "" for none
 	}{
-		{"iam:CreateUser", url.Values{"UserName": {"x"}, "Path": {"/a/b/"}}, "arn:aws:iam::" + acct + ":user/a/b/x"},
-		{"iam:CreateRole", url.Values{"RoleName": {"r"}, "AssumeRolePolicyDocument": {fmt.Sprintf(azTrustAccount, acct)}}, "arn:aws:iam::" + acct + ":role/r"},
-		{"iam:CreatePolicy", url.Values{"PolicyName": {"p"}, "Path": {"/x/"}, "PolicyDocument": {allow("*", "*", "")}}, "arn:aws:iam::" + acct + ":policy/x/p"},
-		{"iam:GetRole", url.Values{"RoleName": {"DEPLOYER"}}, "arn:aws:iam::" + acct + ":role/app/deployer"},
-		{"iam:GetPolicy", url.Values{"PolicyArn": {azAdmin}}, azAdmin},
-		{"iam:GetGroup", url.Values{"GroupName": {"g"}}, "arn:aws:iam::" + acct + ":group/g"},
-		{"iam:GetAccessKeyLastUsed", url.Values{"AccessKeyId": {"AKIA0000000000000000"}}, "*"},
-		{"iam:ListUsers", nil, "arn:aws:iam::" + acct + ":user/"},
-		{"iam:ListRoles", url.Values{"PathPrefix": {"/app/"}}, "arn:aws:iam::" + acct + ":role/app/"},
-		{"iam:ListAccountAliases", nil, "*"},
-		{"sts:GetAccessKeyInfo", url.Values{"AccessKeyId": {"AKIA0000000000000000"}}, ""},
-		{"iam:UpdateUser", url.Values{"UserName": {"alice"}, "NewPath": {"/ops/"}}, u.ARN},
-		{"iam:CreateOpenIDConnectProvider", url.Values{"Url": {"https://example.com/id"}}, "arn:aws:iam::" + acct + ":oidc-provider/example.com/id"},
-		{"iam:CreateSAMLProvider", url.Values{"Name": {"corp"}, "SAMLMetadataDocument": {strings.Repeat("x", 1000)}}, "arn:aws:iam::" + acct + ":saml-provider/corp"},
-		{"iam:CreateVirtualMFADevice", url.Values{"VirtualMFADeviceName": {"phone"}}, "arn:aws:iam::" + acct + ":mfa/phone"},
-		{"iam:SimulatePrincipalPolicy", url.Values{"PolicySourceArn": {u.ARN}, "ActionNames.member.1": {"iam:GetUser"}}, u.ARN},
-		{"sts:GetFederationToken", url.Values{"Name": {"fed"}}, "arn:aws:sts::" + acct + ":federated-user/fed"},
+		{"iam:CreateUser", url.Values{"UserName": {"x"}, "Path": {"/a/b/"}}, []string{"arn:aws:iam::" + acct + ":user/a/b/x"}, "arn:aws:iam::" + acct + ":user/a/b/x"},
+		{"iam:CreateRole", url.Values{"RoleName": {"r"}, "AssumeRolePolicyDocument": {fmt.Sprintf(azTrustAccount, acct)}}, []string{"arn:aws:iam::" + acct + ":role/r"}, "arn:aws:iam::" + acct + ":role/r"},
+		{"iam:CreatePolicy", url.Values{"PolicyName": {"p"}, "Path": {"/x/"}, "PolicyDocument": {allow("*", "*", "")}}, []string{"arn:aws:iam::" + acct + ":policy/x/p"}, "arn:aws:iam::" + acct + ":policy/x/p"},
+		{"iam:GetRole", url.Values{"RoleName": {"DEPLOYER"}}, []string{"arn:aws:iam::" + acct + ":role/app/deployer"}, "role DEPLOYER"},
+		{"iam:GetPolicy", url.Values{"PolicyArn": {azAdmin}}, []string{azAdmin}, "policy " + azAdmin},
+		{"iam:GetGroup", url.Values{"GroupName": {"g"}}, []string{"arn:aws:iam::" + acct + ":group/g"}, "group g"},
+		{"iam:GetUser", nil, []string{nobody.ARN}, "user nobody"},
+		{"iam:ListAccessKeys", url.Values{"UserName": {"alice"}}, []string{u.ARN}, "user alice"},
+		{"iam:GetAccessKeyLastUsed", url.Values{"AccessKeyId": {"AKIA0000000000000000"}}, []string{"*"}, "*"},
+		{"iam:ListUsers", nil, []string{"arn:aws:iam::" + acct + ":user/"}, "arn:aws:iam::" + acct + ":user/"},
+		{"iam:ListRoles", url.Values{"PathPrefix": {"/app/"}}, []string{"arn:aws:iam::" + acct + ":role/app/"}, "arn:aws:iam::" + acct + ":role/app/"},
+		{"iam:ListPolicies", nil, []string{"policy path /"}, "policy path /"},
+		{"iam:ListAccountAliases", nil, []string{"*"}, "*"},
+		{"sts:GetAccessKeyInfo", url.Values{"AccessKeyId": {"AKIA0000000000000000"}}, []string{"*"}, ""},
+		{"iam:UpdateUser", url.Values{"UserName": {"alice"}, "NewPath": {"/ops/"}}, []string{u.ARN, "arn:aws:iam::" + acct + ":user/ops/alice"}, "user alice"},
+		{"iam:UpdateUser", url.Values{"UserName": {"alice"}, "NewUserName": {"alicia"}}, []string{u.ARN, "arn:aws:iam::" + acct + ":user/eng/alicia"}, "user alice"},
+		{"iam:CreateOpenIDConnectProvider", url.Values{"Url": {"https://example.com/id"}}, []string{"arn:aws:iam::" + acct + ":oidc-provider/example.com/id"}, "arn:aws:iam::" + acct + ":oidc-provider/example.com/id"},
+		{"iam:CreateSAMLProvider", url.Values{"Name": {"corp"}, "SAMLMetadataDocument": {strings.Repeat("x", 1000)}}, []string{"arn:aws:iam::" + acct + ":saml-provider/corp"}, "arn:aws:iam::" + acct + ":saml-provider/corp"},
+		{"iam:CreateVirtualMFADevice", url.Values{"VirtualMFADeviceName": {"phone"}}, []string{"arn:aws:iam::" + acct + ":mfa/phone"}, "arn:aws:iam::" + acct + ":mfa/phone"},
+		{"iam:SimulatePrincipalPolicy", url.Values{"PolicySourceArn": {u.ARN}, "ActionNames.member.1": {"iam:GetUser"}}, []string{u.ARN}, u.ARN},
+		{"sts:GetFederationToken", url.Values{"Name": {"fed"}}, []string{"arn:aws:sts::" + acct + ":federated-user/fed"}, "arn:aws:sts::" + acct + ":federated-user/fed"},
 	} {
 		t.Run("op="+tc.op, func(t *testing.T) {
-			err := f.authorize(nobody, nil, tc.op, tc.form)
-			if azCode(err) == "InvalidClientTokenId" || azCode(err) == "ValidationError" {
-				t.Fatalf("%v", err)
+			svc, name, _ := strings.Cut(tc.op, ":")
+			g := f.svc.guard.op(tc.op)
+			raw := newInput(tc.op)
+			if err := awsquery.Decode(f.models[svc].Operations[name], tc.form, raw); err != nil {
+				t.Fatal(err)
 			}
-			msg := azMessage(err)
+			ctx := principal.NewContext(context.Background(), nobody)
+			accs, err := f.svc.accessesFor(ctx, nobody, g, input{v: reflect.ValueOf(raw).Elem(), fields: g.fields})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, a := range accs {
+				got = append(got, a.Resource)
+			}
+			if !equalStrings(got, tc.resource) {
+				t.Errorf("resources %q, want %q", got, tc.resource)
+			}
+			msg := azMessage(f.authorize(nobody, nil, tc.op, tc.form))
 			want := " is not authorized to perform: " + tc.op
-			if tc.resource != "" {
-				want += " on resource: " + tc.resource + " "
+			if tc.shown != "" {
+				want += " on resource: " + tc.shown + " because"
 			} else {
 				want += " because"
 			}

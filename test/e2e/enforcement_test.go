@@ -62,10 +62,12 @@ func enfUsers(t *testing.T, e *env) []string {
 	return names
 }
 
-func (e *env) userARN(name string) string { return "arn:aws:iam::" + e.Account + ":user/" + name }
+func enfUserARN(e *env, name string) string { return "arn:aws:iam::" + e.Account + ":user/" + name }
 
+// enfNotAuthorized is AWS's AccessDenied message; resource is as AWS's IAM messages show it:
+// the ARN of an entity being created, "user NAME" for an existing user named in the request.
 func enfNotAuthorized(e *env, caller, action, resource, reason string) string {
-	msg := "User: " + e.userARN(caller) + " is not authorized to perform: " + action
+	msg := "User: " + enfUserARN(e, caller) + " is not authorized to perform: " + action
 	if resource != "" {
 		msg += " on resource: " + resource
 	}
@@ -85,10 +87,10 @@ func TestEnforcementReadOnly(t *testing.T) {
 	// With no policy the user can do nothing, GetUser on itself included; it may still ask
 	// who it is.
 	_, err = reader.GetUser(ctx, &iam.GetUserInput{})
-	enfDenied(t, err, enfNotAuthorized(e, "reader", "iam:GetUser", e.userARN("reader"), "because no identity-based policy allows the iam:GetUser action"))
+	enfDenied(t, err, enfNotAuthorized(e, "reader", "iam:GetUser", "user reader", "because no identity-based policy allows the iam:GetUser action"))
 	who, err := readerSTS.GetCallerIdentity(ctx, nil)
 	enfOK(t, err)
-	if *who.Arn != e.userARN("reader") {
+	if *who.Arn != enfUserARN(e, "reader") {
 		t.Errorf("GetCallerIdentity: %s", *who.Arn)
 	}
 
@@ -124,28 +126,28 @@ func TestEnforcementReadOnly(t *testing.T) {
 		resource string
 		call     func() error
 	}{
-		{"CreateUser", "iam:CreateUser", e.userARN("eve"), func() error {
+		{"CreateUser", "iam:CreateUser", enfUserARN(e, "eve"), func() error {
 			_, err := reader.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("eve")})
 			return err
 		}},
-		{"DeleteUser", "iam:DeleteUser", e.userARN("bob"), func() error {
+		{"DeleteUser", "iam:DeleteUser", "user bob", func() error {
 			_, err := reader.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("bob")})
 			return err
 		}},
-		{"AttachUserPolicy", "iam:AttachUserPolicy", e.userARN("reader"), func() error {
+		{"AttachUserPolicy", "iam:AttachUserPolicy", "user reader", func() error {
 			_, err := reader.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("reader"), PolicyArn: aws.String(enfAdmin)})
 			return err
 		}},
-		{"PutUserPolicy", "iam:PutUserPolicy", e.userARN("reader"), func() error {
+		{"PutUserPolicy", "iam:PutUserPolicy", "user reader", func() error {
 			_, err := reader.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("reader"), PolicyName: aws.String("all"),
 				PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)})
 			return err
 		}},
-		{"CreateAccessKey", "iam:CreateAccessKey", e.userARN("bob"), func() error {
+		{"CreateAccessKey", "iam:CreateAccessKey", "user bob", func() error {
 			_, err := reader.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("bob")})
 			return err
 		}},
-		{"ListUsers is not enough to tag", "iam:TagUser", e.userARN("bob"), func() error {
+		{"ListUsers is not enough to tag", "iam:TagUser", "user bob", func() error {
 			_, err := reader.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("bob"), Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
 			return err
 		}},
@@ -186,7 +188,7 @@ func TestEnforcementExplicitDeny(t *testing.T) {
 	_, err := e.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("admin"), PolicyArn: aws.String(enfAdmin)})
 	enfOK(t, err)
 	_, err = e.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("admin"), PolicyName: aws.String("protect-bob"),
-		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:*","Resource":"` + e.userARN("bob") + `"}]}`)})
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:*","Resource":"` + enfUserARN(e, "bob") + `"}]}`)})
 	enfOK(t, err)
 
 	for _, tc := range []struct {
@@ -223,7 +225,7 @@ func TestEnforcementExplicitDeny(t *testing.T) {
 				enfOK(t, err)
 				return
 			}
-			enfDenied(t, err, enfNotAuthorized(e, "admin", tc.action, e.userARN("bob"), "with an explicit deny in an identity-based policy"))
+			enfDenied(t, err, enfNotAuthorized(e, "admin", tc.action, "user bob", "with an explicit deny in an identity-based policy"))
 		})
 	}
 	if got := enfUsers(t, e); !slices.Equal(got, []string{"admin", "bob", "dave"}) {
@@ -251,10 +253,10 @@ func TestEnforcementBoundary(t *testing.T) {
 	_, err = capped.ListUsers(ctx, &iam.ListUsersInput{})
 	enfOK(t, err)
 	_, err = capped.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("eve")})
-	enfDenied(t, err, enfNotAuthorized(e, "capped", "iam:CreateUser", e.userARN("eve"), "because no permissions boundary allows the iam:CreateUser action"))
+	enfDenied(t, err, enfNotAuthorized(e, "capped", "iam:CreateUser", enfUserARN(e, "eve"), "because no permissions boundary allows the iam:CreateUser action"))
 	// The boundary also keeps the user from lifting itself out of it.
 	_, err = capped.DeleteUserPermissionsBoundary(ctx, &iam.DeleteUserPermissionsBoundaryInput{UserName: aws.String("capped")})
-	enfDenied(t, err, enfNotAuthorized(e, "capped", "iam:DeleteUserPermissionsBoundary", e.userARN("capped"), "because no permissions boundary allows the iam:DeleteUserPermissionsBoundary action"))
+	enfDenied(t, err, enfNotAuthorized(e, "capped", "iam:DeleteUserPermissionsBoundary", "user capped", "because no permissions boundary allows the iam:DeleteUserPermissionsBoundary action"))
 	u, err := e.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("capped")})
 	enfOK(t, err)
 	if u.User.PermissionsBoundary == nil || *u.User.PermissionsBoundary.PermissionsBoundaryArn != enfReadOnly {
@@ -412,7 +414,7 @@ func TestEnforcementRoleSession(t *testing.T) {
 	_, err = full.ListGroups(ctx, &iam.ListGroupsInput{})
 	enfOK(t, err) // aws:PrincipalArn of a role session is the role's ARN
 	_, err = full.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("eve")})
-	enfDenied(t, err, "User: "+fullARN+" is not authorized to perform: iam:CreateUser on resource: "+e.userARN("eve")+" because no identity-based policy allows the iam:CreateUser action")
+	enfDenied(t, err, "User: "+fullARN+" is not authorized to perform: iam:CreateUser on resource: "+enfUserARN(e, "eve")+" because no identity-based policy allows the iam:CreateUser action")
 	_, err = capped.ListUsers(ctx, &iam.ListUsersInput{})
 	enfOK(t, err)
 	_, err = capped.ListRoles(ctx, &iam.ListRolesInput{})
@@ -435,14 +437,14 @@ func TestEnforcementSimulatePrincipalPolicy(t *testing.T) {
 	_, err = e.IAM.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("readers"), UserName: aws.String("alice")})
 	enfOK(t, err)
 	_, err = e.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("no-bob"),
-		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:GetUser","Resource":"` + e.userARN("bob") + `"},` +
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:GetUser","Resource":"` + enfUserARN(e, "bob") + `"},` +
 			`{"Effect":"Allow","Action":"iam:TagUser","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/team":"blue"}}}]}`)})
 	enfOK(t, err)
 
 	out, err := e.IAM.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
-		PolicySourceArn: aws.String(e.userARN("alice")),
+		PolicySourceArn: aws.String(enfUserARN(e, "alice")),
 		ActionNames:     []string{"iam:GetUser", "iam:ListUsers", "iam:CreateUser", "iam:TagUser"},
-		ResourceArns:    []string{e.userARN("bob")},
+		ResourceArns:    []string{enfUserARN(e, "bob")},
 	})
 	enfOK(t, err)
 	got := map[string]types.PolicyEvaluationDecisionType{}
@@ -466,41 +468,41 @@ func TestEnforcementSimulatePrincipalPolicy(t *testing.T) {
 	}
 	// Enforcement agrees.
 	_, err = alice.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("bob")})
-	enfDenied(t, err, enfNotAuthorized(e, "alice", "iam:GetUser", e.userARN("bob"), "with an explicit deny in an identity-based policy"))
+	enfDenied(t, err, enfNotAuthorized(e, "alice", "iam:GetUser", "user bob", "with an explicit deny in an identity-based policy"))
 	_, err = alice.ListUsers(ctx, &iam.ListUsersInput{})
 	enfOK(t, err)
 	_, err = alice.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("bob"), Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}})
 	enfOK(t, err)
 
 	// Pages, context keys, the caller's own permission, and errors.
-	p1, err := e.IAM.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(e.userARN("alice")), ActionNames: []string{"iam:GetUser", "iam:ListUsers"}, MaxItems: aws.Int32(1)})
+	p1, err := e.IAM.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(enfUserARN(e, "alice")), ActionNames: []string{"iam:GetUser", "iam:ListUsers"}, MaxItems: aws.Int32(1)})
 	enfOK(t, err)
 	if !p1.IsTruncated || len(p1.EvaluationResults) != 1 {
 		t.Fatalf("first page: %+v", p1)
 	}
-	p2, err := e.IAM.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(e.userARN("alice")), ActionNames: []string{"iam:GetUser", "iam:ListUsers"}, MaxItems: aws.Int32(1), Marker: p1.Marker})
+	p2, err := e.IAM.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(enfUserARN(e, "alice")), ActionNames: []string{"iam:GetUser", "iam:ListUsers"}, MaxItems: aws.Int32(1), Marker: p1.Marker})
 	enfOK(t, err)
 	if p2.IsTruncated || len(p2.EvaluationResults) != 1 || *p2.EvaluationResults[0].EvalActionName != "iam:ListUsers" {
 		t.Fatalf("second page: %+v", p2)
 	}
-	keys, err := e.IAM.GetContextKeysForPrincipalPolicy(ctx, &iam.GetContextKeysForPrincipalPolicyInput{PolicySourceArn: aws.String(e.userARN("alice"))})
+	keys, err := e.IAM.GetContextKeysForPrincipalPolicy(ctx, &iam.GetContextKeysForPrincipalPolicyInput{PolicySourceArn: aws.String(enfUserARN(e, "alice"))})
 	enfOK(t, err)
 	if !slices.Equal(keys.ContextKeyNames, []string{"aws:RequestTag/team"}) {
 		t.Errorf("context keys: %v", keys.ContextKeyNames)
 	}
 	// alice's read-only policy allows iam:SimulatePrincipalPolicy; bob has no policy at all.
-	_, err = alice.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(e.userARN("alice")), ActionNames: []string{"iam:GetUser"}})
+	_, err = alice.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(enfUserARN(e, "alice")), ActionNames: []string{"iam:GetUser"}})
 	enfOK(t, err)
 	bobKey, err := e.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("bob")})
 	enfOK(t, err)
 	bob, _ := e.clients(*bobKey.AccessKey.AccessKeyId, *bobKey.AccessKey.SecretAccessKey, "")
-	_, err = bob.GetContextKeysForPrincipalPolicy(ctx, &iam.GetContextKeysForPrincipalPolicyInput{PolicySourceArn: aws.String(e.userARN("alice"))})
-	enfDenied(t, err, enfNotAuthorized(e, "bob", "iam:GetContextKeysForPrincipalPolicy", e.userARN("alice"), "because no identity-based policy allows the iam:GetContextKeysForPrincipalPolicy action"))
+	_, err = bob.GetContextKeysForPrincipalPolicy(ctx, &iam.GetContextKeysForPrincipalPolicyInput{PolicySourceArn: aws.String(enfUserARN(e, "alice"))})
+	enfDenied(t, err, enfNotAuthorized(e, "bob", "iam:GetContextKeysForPrincipalPolicy", enfUserARN(e, "alice"), "because no identity-based policy allows the iam:GetContextKeysForPrincipalPolicy action"))
 
 	for _, tc := range []struct {
 		name, arn, code, msg string
 	}{
-		{"missing user", e.userARN("ghost"), "NoSuchEntity", "The user with name ghost cannot be found."},
+		{"missing user", enfUserARN(e, "ghost"), "NoSuchEntity", "The user with name ghost cannot be found."},
 		{"missing role", "arn:aws:iam::" + e.Account + ":role/ghost", "NoSuchEntity", "The role with name ghost cannot be found."},
 		{"not a user, group or role", "arn:aws:iam::" + e.Account + ":policy/x", "InvalidInput", ""},
 	} {

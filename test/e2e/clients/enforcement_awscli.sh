@@ -53,7 +53,7 @@ users_before=$(awsx iam list-users --query 'Users[].UserName' | tr '\t' '\n' | s
 
 # A user with no policies can do nothing, not even get-user on itself; it can still ask STS
 # who it is.
-denied cli-nobody "User: $(arn cli-nobody) is not authorized to perform: iam:GetUser on resource: $(arn cli-nobody) because no identity-based policy allows the iam:GetUser action" \
+denied cli-nobody "User: $(arn cli-nobody) is not authorized to perform: iam:GetUser on resource: user cli-nobody because no identity-based policy allows the iam:GetUser action" \
   iam get-user
 eq "get-caller-identity without policies" "$(as_user cli-nobody awsx sts get-caller-identity --query Arn)" "$(arn cli-nobody)"
 
@@ -64,9 +64,9 @@ allowed cli-reader iam get-user --user-name cli-bob
 allowed cli-reader iam list-attached-user-policies --user-name cli-reader
 denied cli-reader "User: $(arn cli-reader) is not authorized to perform: iam:CreateUser on resource: $(arn cli-eve) because no identity-based policy allows the iam:CreateUser action" \
   iam create-user --user-name cli-eve
-denied cli-reader "User: $(arn cli-reader) is not authorized to perform: iam:DeleteUser on resource: $(arn cli-bob) because no identity-based policy allows the iam:DeleteUser action" \
+denied cli-reader "User: $(arn cli-reader) is not authorized to perform: iam:DeleteUser on resource: user cli-bob because no identity-based policy allows the iam:DeleteUser action" \
   iam delete-user --user-name cli-bob
-denied cli-reader "User: $(arn cli-reader) is not authorized to perform: iam:AttachUserPolicy on resource: $(arn cli-reader) because no identity-based policy allows the iam:AttachUserPolicy action" \
+denied cli-reader "User: $(arn cli-reader) is not authorized to perform: iam:AttachUserPolicy on resource: user cli-reader because no identity-based policy allows the iam:AttachUserPolicy action" \
   iam attach-user-policy --user-name cli-reader --policy-arn "$admin_arn"
 eq "reader's policies after the denied attach" "$(awsx iam list-attached-user-policies --user-name cli-reader --query 'AttachedPolicies[].PolicyArn')" "$readonly_arn"
 
@@ -76,9 +76,9 @@ cat >"$tmp/deny.json" <<JSON
 {"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:*","Resource":"$(arn cli-bob)"}]}
 JSON
 awsx iam put-user-policy --user-name cli-admin --policy-name protect-bob --policy-document "file://$tmp/deny.json"
-denied cli-admin "User: $(arn cli-admin) is not authorized to perform: iam:DeleteUser on resource: $(arn cli-bob) with an explicit deny in an identity-based policy" \
+denied cli-admin "User: $(arn cli-admin) is not authorized to perform: iam:DeleteUser on resource: user cli-bob with an explicit deny in an identity-based policy" \
   iam delete-user --user-name cli-bob
-denied cli-admin "User: $(arn cli-admin) is not authorized to perform: iam:TagUser on resource: $(arn cli-bob) with an explicit deny in an identity-based policy" \
+denied cli-admin "User: $(arn cli-admin) is not authorized to perform: iam:TagUser on resource: user cli-bob with an explicit deny in an identity-based policy" \
   iam tag-user --user-name cli-bob --tags Key=k,Value=v
 allowed cli-admin iam tag-user --user-name cli-carol --tags Key=k,Value=v
 eq "bob's tags after the denied tag-user" "$(awsx iam list-user-tags --user-name cli-bob --query 'length(Tags)')" "0"
@@ -89,7 +89,7 @@ awsx iam put-user-permissions-boundary --user-name cli-capped --permissions-boun
 allowed cli-capped iam list-users
 denied cli-capped "User: $(arn cli-capped) is not authorized to perform: iam:CreateUser on resource: $(arn cli-eve) because no permissions boundary allows the iam:CreateUser action" \
   iam create-user --user-name cli-eve
-denied cli-capped "User: $(arn cli-capped) is not authorized to perform: iam:DeleteUserPermissionsBoundary on resource: $(arn cli-capped) because no permissions boundary allows the iam:DeleteUserPermissionsBoundary action" \
+denied cli-capped "User: $(arn cli-capped) is not authorized to perform: iam:DeleteUserPermissionsBoundary on resource: user cli-capped because no permissions boundary allows the iam:DeleteUserPermissionsBoundary action" \
   iam delete-user-permissions-boundary --user-name cli-capped
 eq "capped user's boundary after the denied delete" "$(awsx iam get-user --user-name cli-capped --query 'User.PermissionsBoundary.PermissionsBoundaryArn')" "$readonly_arn"
 
