@@ -54,13 +54,14 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	// Server keys are loaded on first use; they rotate daily (session.DefaultRotateAfter).
+	sessions := session.NewKeyring(st, box, time.Now, logger, session.Options{})
 	return &App{
-		cfg:    cfg,
-		logger: logger,
-		store:  st,
-		IAM:    iam.New(st, box, time.Now, iam.RandomIDs{}, logger),
-		// Server keys are loaded on first use; they rotate daily (session.DefaultRotateAfter).
-		Sessions: session.NewKeyring(st, box, time.Now, logger, session.Options{}),
+		cfg:      cfg,
+		logger:   logger,
+		store:    st,
+		IAM:      iam.New(st, box, time.Now, iam.RandomIDs{}, logger).WithDenialEncoder(sessions),
+		Sessions: sessions,
 	}, nil
 }
 

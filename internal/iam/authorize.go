@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -374,7 +375,29 @@ func (s *Service) authorize(ctx context.Context, p *principal.Principal, acc *Ac
 		// IAM names the resource "*" in its messages (STS leaves it out).
 		msg = strings.Replace(msg, "perform: "+req.Action, "perform: "+req.Action+" on resource: *", 1)
 	}
+	if s.denials != nil {
+		// The details go sealed into the message, for sts:DecodeAuthorizationMessage.
+		enc, err := s.denials.EncodeDenial(ctx, p, &req)
+		if err != nil {
+			s.logger.WarnContext(ctx, "encode authorization message", slog.String("error", err.Error()))
+		} else {
+			msg += " Encoded authorization failure message: " + enc
+		}
+	}
 	return awsquery.AccessDenied("%s", msg)
+}
+
+// DenialEncoder seals the details of a denied request (the decision, the statements that
+// decided it, the context) into the encoded authorization message AccessDenied answers carry.
+type DenialEncoder interface {
+	EncodeDenial(ctx context.Context, p *principal.Principal, req *authz.Request) (string, error)
+}
+
+// WithDenialEncoder makes AccessDenied answers carry messages sealed by e. It is part of
+// construction: call it before the service serves requests.
+func (s *Service) WithDenialEncoder(e DenialEncoder) *Service {
+	s.denials = e
+	return s
 }
 
 // requestContext builds the condition keys of a request: AWS's global keys from the caller

@@ -23,6 +23,8 @@ type Service struct {
 	logger *slog.Logger
 	creds  credCache
 	guard  *guard // authorization: the reference and the policy caches (authorize.go)
+	// denials seals AccessDenied details for DecodeAuthorizationMessage; nil leaves them out.
+	denials DenialEncoder
 }
 
 // New returns the IAM service over st; secrets are sealed with box.

@@ -248,3 +248,10 @@ func (k *Keyring) DecodeAuthorizationMessage(ctx context.Context, encoded string
 	}
 	return string(plain), nil
 }
+
+// EncodeDenial seals the explanation of the denied request req, made by p, as the encoded
+// authorization message of its AccessDenied answer. It re-evaluates req with authz.Explain,
+// which the fast path skips, so only denied requests pay for the matched statements.
+func (k *Keyring) EncodeDenial(ctx context.Context, p *principal.Principal, req *authz.Request) (string, error) {
+	return k.EncodeAuthorizationMessage(ctx, NewAuthorizationMessage(p, req, authz.Explain(req)))
+}

@@ -740,7 +740,7 @@ func TestDecodeAuthorizationMessage(t *testing.T) {
 	encoded, err := e.app.Sessions.EncodeAuthorizationMessage(ctx, denied)
 	stsOK(t, err)
 
-	_, _, none := stsUser(t, e, e.IAM, e.Account, "dam-none", "")
+	_, noneIAM, none := stsUser(t, e, e.IAM, e.Account, "dam-none", "")
 	_, err = none.DecodeAuthorizationMessage(ctx, &sts.DecodeAuthorizationMessageInput{EncodedMessage: aws.String(encoded)})
 	stsErr(t, err, "AccessDenied", "sts:DecodeAuthorizationMessage")
 
@@ -760,6 +760,21 @@ func TestDecodeAuthorizationMessage(t *testing.T) {
 		_, err = reader.DecodeAuthorizationMessage(ctx, &sts.DecodeAuthorizationMessageInput{EncodedMessage: aws.String(bad)})
 		stsErr(t, err, "InvalidAuthorizationMessageException", "not a valid authorization message")
 	}
+	// A real denial carries its message: decoding it shows the request that was refused.
+	_, err = noneIAM.ListRoles(ctx, &iam.ListRolesInput{})
+	stsErr(t, err, "AccessDenied", "iam:ListRoles")
+	_, realEncoded, found := strings.Cut(err.Error(), "Encoded authorization failure message: ")
+	if !found {
+		t.Fatalf("AccessDenied carries no encoded authorization message: %v", err)
+	}
+	out, err = reader.DecodeAuthorizationMessage(ctx, &sts.DecodeAuthorizationMessageInput{EncodedMessage: aws.String(strings.TrimSpace(realEncoded))})
+	stsOK(t, err)
+	msg = nil
+	stsOK(t, json.Unmarshal([]byte(aws.ToString(out.DecodedMessage)), &msg))
+	if c, _ := msg["context"].(map[string]any); msg["allowed"] != false || msg["explicitDeny"] != false || c == nil || c["action"] != "iam:ListRoles" {
+		t.Errorf("decoded real denial: %s", aws.ToString(out.DecodedMessage))
+	}
+
 	// A session token is no authorization message.
 	st, err := e.STS.GetSessionToken(ctx, &sts.GetSessionTokenInput{})
 	stsOK(t, err)
