@@ -87,6 +87,12 @@ func (s *Service) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput) (*sts
 		keys = append(keys, iam.ContextKey{Name: "sts:TransitiveTagKeys", Values: in.TransitiveTagKeys, Multi: true})
 	}
 	keys = append(keys, tagKeys(tags, tagKeyList)...)
+	// The Service Authorization Reference lists the role's tags for sts:AssumeRole.
+	for _, t := range role.Tags {
+		keys = append(keys,
+			iam.ContextKey{Name: "aws:ResourceTag/" + t.Key, Values: []string{t.Value}},
+			iam.ContextKey{Name: "iam:ResourceTag/" + t.Key, Values: []string{t.Value}})
+	}
 	if mfa {
 		keys = append(keys,
 			iam.ContextKey{Name: "aws:MultiFactorAuthPresent", Values: []string{"true"}},

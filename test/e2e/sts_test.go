@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
@@ -557,6 +558,21 @@ func TestAssumeRoleConditions(t *testing.T) {
 		ci, _ := e.sessionClients(chained.Credentials)
 		_, err = ci.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("cond-chain")})
 		stsOK(t, err)
+	})
+	t.Run("key=aws:ResourceTag", func(t *testing.T) {
+		// The role's own tags are condition keys of sts:AssumeRole.
+		trust := trustDoc(who, `"sts:AssumeRole"`, `{"StringEquals":{"aws:ResourceTag/env":"dev","iam:ResourceTag/env":"dev"}}`)
+		for _, env := range []string{"dev", "prod"} {
+			out, err := e.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("cond-tagged-" + env), AssumeRolePolicyDocument: aws.String(trust),
+				Tags: []iamtypes.Tag{{Key: aws.String("env"), Value: aws.String(env)}}})
+			stsOK(t, err)
+			_, err = user.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: out.Role.Arn, RoleSessionName: aws.String("xx")})
+			if env == "dev" {
+				stsOK(t, err)
+			} else {
+				stsErr(t, err, "AccessDenied", "sts:AssumeRole")
+			}
+		}
 	})
 	t.Run("key=sts:SourceIdentity", func(t *testing.T) {
 		noSet := stsRole(t, e.IAM, "cond-si-no", trustDoc(who, `"sts:AssumeRole"`, ""), "", 0)
