@@ -139,6 +139,15 @@ func CredentialsJSON(c config.Credentials) any {
 
 // Handler builds the HTTP handler serving IAM and STS.
 func (a *App) Handler() (http.Handler, error) {
+	services, err := a.Services()
+	if err != nil {
+		return nil, err
+	}
+	return server.New(sessionCredentials{a.IAM, a.Sessions}, a.IAM, sigv4.NewVerifier(time.Now), a.logger, services...), nil
+}
+
+// Services returns the IAM and STS APIs with their operations registered, IAM first.
+func (a *App) Services() ([]*awsquery.Service, error) {
 	iamSvc, err := awsquery.NewService("IAM", "iam")
 	if err != nil {
 		return nil, err
@@ -153,7 +162,7 @@ func (a *App) Handler() (http.Handler, error) {
 	if err := sts.New(a.store, a.IAM, a.Sessions, time.Now, a.logger, sts.Options{}).Register(stsSvc); err != nil {
 		return nil, err
 	}
-	return server.New(sessionCredentials{a.IAM, a.Sessions}, a.IAM, sigv4.NewVerifier(time.Now), a.logger, iamSvc, stsSvc), nil
+	return []*awsquery.Service{iamSvc, stsSvc}, nil
 }
 
 // sessionCredentials authenticates requests with long-term access keys (iam.Service) and with
