@@ -305,7 +305,7 @@ func runPolicyEval(_ context.Context, env Env, args []string) error {
 	fs.StringVar(&resourcePolicy, "resource-policy", "", "resource-based policy `FILE`")
 	fs.Var(&scps, "scp", "SCP `FILE`, one organization level each, root first (repeatable)")
 	fs.Var(&rcps, "rcp", "RCP `FILE`, one organization level each, root first (repeatable)")
-	fs.StringVar(&principal, "principal", "", "caller `ARN` or service principal (none: anonymous)")
+	fs.StringVar(&principal, "principal", "", "caller `ARN` or service principal (default: "+quickPrincipal+" with --policy, else anonymous)")
 	fs.Var(&actions, "action", "`service:Action` to decide (repeatable)")
 	fs.Var(&resources, "resource", "resource `ARN` (repeatable; default *)")
 	fs.StringVar(&resourceAccount, "resource-account", "", "`ACCOUNT` that owns the resource (default: the caller's)")
@@ -442,8 +442,13 @@ func quickRequests(q quickFlags, names map[string]string) ([]authz.RequestJSON, 
 		base.ResourcePolicy = b
 		names["resourcePolicy"] = q.resourcePolicy
 	}
-	if q.principal != "" {
+	switch {
+	case q.principal != "":
 		base.Principal = &q.principal
+	case len(q.policies) > 0:
+		// Identity policies need an identity to apply to; anonymous callers have none.
+		example := quickPrincipal
+		base.Principal = &example
 	}
 	base.ResourceAccount = q.resourceAccount
 	if len(q.contexts) > 0 {
@@ -528,3 +533,6 @@ func newEvalOutput(r *authz.RequestJSON, req *authz.Request, res authz.Result, n
 	}
 	return o
 }
+
+// quickPrincipal is the caller of `policy eval` with identity policies and no --principal.
+const quickPrincipal = "arn:aws:iam::123456789012:user/example"

@@ -88,6 +88,7 @@ func TestPolicyEvalFlags(t *testing.T) {
 	}{
 		{"boundary blocks iam:CreateUser (Shirley)", []string{"--principal", shirley, "--policy", td + "create-user.json", "--boundary", td + "boundary.json",
 			"--action", "iam:CreateUser"}, 0, "implicitDeny\n"},
+		{"identity policy without --principal applies to an example user", []string{"--policy", td + "create-user.json", "--action", "iam:CreateUser"}, 0, "allowed\n"},
 		{"no boundary", []string{"--principal", shirley, "--policy", td + "create-user.json", "--action", "iam:CreateUser"}, 0, "allowed\n"},
 		{"several actions and resources", []string{"--principal", shirley, "--policy", td + "boundary.json", "--action", "s3:GetObject", "--action", "iam:ListUsers",
 			"--resource", "arn:aws:s3:::b/1", "--resource", "arn:aws:s3:::b/2"}, 0,
