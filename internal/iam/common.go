@@ -74,6 +74,42 @@ func list(ctx context.Context, tx store.Tx, kind store.Kind, account string, q s
 	return cut(recs, p.limit, func(r store.Record) string { return r.Key })
 }
 
+// listByPath runs a List operation over one kind of entity in account: Marker/MaxItems paging
+// and the PathPrefix filter, each record decoded as T and converted to the SDK's element S.
+// The list is never nil: AWS always writes the list element.
+func listByPath[T, S any](ctx context.Context, s *Service, kind store.Kind, account string, marker *string, maxItems *int32, pathPrefix *string, convert func(*T) S) ([]S, bool, *string, error) {
+	pg, err := pageOf(marker, maxItems)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	prefix, err := validatePathPrefix(pathPrefix)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	items := []S{}
+	var truncated bool
+	var next *string
+	err = s.view(ctx, func(ctx context.Context, tx store.Tx) error {
+		recs, t, n, err := list(ctx, tx, kind, account, store.Query{PathPrefix: prefix}, pg)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			v := new(T)
+			if err := store.Decode(r, v); err != nil {
+				return err
+			}
+			items = append(items, convert(v))
+		}
+		truncated, next = t, n
+		return nil
+	})
+	if err != nil {
+		return nil, false, nil, err
+	}
+	return items, truncated, next, nil
+}
+
 // cut trims items to limit and makes the marker from the last kept item's key.
 func cut[T any](items []T, limit int, key func(T) string) ([]T, bool, *string, error) {
 	if len(items) <= limit {

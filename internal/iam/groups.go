@@ -245,34 +245,12 @@ func (s *Service) DeleteGroup(ctx context.Context, in *iam.DeleteGroupInput) (*i
 // ListGroups lists groups, optionally under a path prefix.
 func (s *Service) ListGroups(ctx context.Context, in *iam.ListGroupsInput) (*iam.ListGroupsOutput, error) {
 	account := caller(ctx).Account
-	pg, err := pageOf(in.Marker, in.MaxItems)
+	groups, truncated, marker, err := listByPath(ctx, s, store.KindGroup, account, in.Marker, in.MaxItems, in.PathPrefix,
+		func(g *store.Group) types.Group { return sdkGroup(account, g) })
 	if err != nil {
 		return nil, err
 	}
-	prefix, err := validatePathPrefix(in.PathPrefix)
-	if err != nil {
-		return nil, err
-	}
-	out := &iam.ListGroupsOutput{Groups: []types.Group{}}
-	err = s.view(ctx, func(ctx context.Context, tx store.Tx) error {
-		recs, truncated, marker, err := list(ctx, tx, store.KindGroup, account, store.Query{PathPrefix: prefix}, pg)
-		if err != nil {
-			return err
-		}
-		for _, r := range recs {
-			var g store.Group
-			if err := store.Decode(r, &g); err != nil {
-				return err
-			}
-			out.Groups = append(out.Groups, sdkGroup(account, &g))
-		}
-		out.IsTruncated, out.Marker = truncated, marker
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return &iam.ListGroupsOutput{Groups: groups, IsTruncated: truncated, Marker: marker}, nil
 }
 
 // AddUserToGroup makes a user a member of a group. Adding a member again succeeds and changes

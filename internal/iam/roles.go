@@ -260,34 +260,12 @@ func (s *Service) DeleteRole(ctx context.Context, in *iam.DeleteRoleInput) (*iam
 // ListRoles lists roles, optionally under a path prefix.
 func (s *Service) ListRoles(ctx context.Context, in *iam.ListRolesInput) (*iam.ListRolesOutput, error) {
 	account := caller(ctx).Account
-	pg, err := pageOf(in.Marker, in.MaxItems)
+	roles, truncated, marker, err := listByPath(ctx, s, store.KindRole, account, in.Marker, in.MaxItems, in.PathPrefix,
+		func(r *store.Role) types.Role { return sdkRole(account, r, roleListed) })
 	if err != nil {
 		return nil, err
 	}
-	prefix, err := validatePathPrefix(in.PathPrefix)
-	if err != nil {
-		return nil, err
-	}
-	out := &iam.ListRolesOutput{Roles: []types.Role{}}
-	err = s.view(ctx, func(ctx context.Context, tx store.Tx) error {
-		recs, truncated, marker, err := list(ctx, tx, store.KindRole, account, store.Query{PathPrefix: prefix}, pg)
-		if err != nil {
-			return err
-		}
-		for _, rec := range recs {
-			var r store.Role
-			if err := store.Decode(rec, &r); err != nil {
-				return err
-			}
-			out.Roles = append(out.Roles, sdkRole(account, &r, roleListed))
-		}
-		out.IsTruncated, out.Marker = truncated, marker
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return &iam.ListRolesOutput{Roles: roles, IsTruncated: truncated, Marker: marker}, nil
 }
 
 // RecordRoleUse stores that a role was assumed at the given time in region, for GetRole's

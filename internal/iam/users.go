@@ -214,32 +214,10 @@ func PrincipalRef(kind store.Kind, id string) string { return string(kind) + ":"
 // ListUsers lists users, optionally under a path prefix.
 func (s *Service) ListUsers(ctx context.Context, in *iam.ListUsersInput) (*iam.ListUsersOutput, error) {
 	account := caller(ctx).Account
-	pg, err := pageOf(in.Marker, in.MaxItems)
+	users, truncated, marker, err := listByPath(ctx, s, store.KindUser, account, in.Marker, in.MaxItems, in.PathPrefix,
+		func(u *store.User) types.User { return sdkUser(account, u, false) })
 	if err != nil {
 		return nil, err
 	}
-	prefix, err := validatePathPrefix(in.PathPrefix)
-	if err != nil {
-		return nil, err
-	}
-	out := &iam.ListUsersOutput{Users: []types.User{}}
-	err = s.view(ctx, func(ctx context.Context, tx store.Tx) error {
-		recs, truncated, marker, err := list(ctx, tx, store.KindUser, account, store.Query{PathPrefix: prefix}, pg)
-		if err != nil {
-			return err
-		}
-		for _, r := range recs {
-			var u store.User
-			if err := store.Decode(r, &u); err != nil {
-				return err
-			}
-			out.Users = append(out.Users, sdkUser(account, &u, false))
-		}
-		out.IsTruncated, out.Marker = truncated, marker
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return &iam.ListUsersOutput{Users: users, IsTruncated: truncated, Marker: marker}, nil
 }
