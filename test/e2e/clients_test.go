@@ -7,20 +7,29 @@ import (
 	"testing"
 )
 
-// TestClientScripts runs the flows of clients/ with the aws CLI and boto3 against a gatehouse
-// process, signed as the root user of its first account.
+// TestClientScripts runs the flows of clients/ with the aws CLI and boto3, each against its
+// own gatehouse process, signed as the root user of its first account.
 func TestClientScripts(t *testing.T) {
 	t.Parallel()
 	scripts := []struct {
 		name string
 		cmd  []string
 	}{
-		{"client=aws-cli", []string{"bash", "clients/awscli.sh"}},
-		{"client=boto3", []string{"python3", "clients/boto3_flows.py"}},
+		// The core IAM flows and their errors.
+		{"flows=iam client=aws-cli", []string{"bash", "clients/awscli.sh"}},
+		{"flows=iam client=boto3", []string{"python3", "clients/boto3_flows.py"}},
+		// Assume-role and calls with the returned credentials, role profiles, session and
+		// federation tokens, and the errors of bad temporary credentials.
+		{"flows=sts client=aws-cli", []string{"bash", "clients/sts_awscli.sh"}},
+		{"flows=sts client=boto3", []string{"python3", "clients/sts_boto3.py"}},
+		// A user without policies, a read-only user, an explicit Deny beating
+		// AdministratorAccess and a permissions boundary capping it.
+		{"flows=enforcement client=aws-cli", []string{"bash", "clients/enforcement_awscli.sh"}},
 	}
-	p := startProcess(t, t.TempDir())
 	for _, s := range scripts {
 		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			p := startProcess(t, t.TempDir())
 			cmd := exec.Command(s.cmd[0], s.cmd[1:]...)
 			home := t.TempDir()
 			cmd.Env = append(os.Environ(),
@@ -28,6 +37,8 @@ func TestClientScripts(t *testing.T) {
 				"AWS_ACCESS_KEY_ID="+testRoot.KeyID,
 				"AWS_SECRET_ACCESS_KEY="+testRoot.Secret,
 				"AWS_DEFAULT_REGION=us-east-1",
+				// Role profiles make the clients call STS themselves; they go to Gatehouse too.
+				"AWS_ENDPOINT_URL="+p.URL,
 				"AWS_CONFIG_FILE="+filepath.Join(home, "config"),
 				"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"),
 				"AWS_PAGER=",

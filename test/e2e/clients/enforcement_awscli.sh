@@ -6,16 +6,7 @@
 # GATEHOUSE_ENDPOINT and root credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
 set -euo pipefail
 
-ep=${GATEHOUSE_ENDPOINT:?set GATEHOUSE_ENDPOINT}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-awsx() { aws --endpoint-url "$ep" --output text "$@"; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
-eq() { # eq WHAT GOT WANT
-  [ "$2" == "$3" ] || fail "$1: got '$2', want '$3'"
-  echo "ok  $1"
-}
+source "$(dirname "$0")/lib.sh"
 # as_user NAME aws-args...: runs the CLI with the access key made for user NAME.
 as_user() {
   local name=$1; shift
