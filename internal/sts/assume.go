@@ -124,13 +124,9 @@ func (s *Service) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput) (*sts
 	case d > role.MaxSessionDuration:
 		return nil, awsquery.ValidationError("%s", msgRoleMaxSession)
 	}
-	var packed *int32
-	if len(docs)+len(arns)+len(tags) > 0 {
-		pct, err := packedSize(docs, arns, tags)
-		if err != nil {
-			return nil, err
-		}
-		packed = &pct
+	packed, err := packedSize(docs, arns, tags)
+	if err != nil {
+		return nil, err
 	}
 
 	now := s.timestamp()

@@ -183,13 +183,9 @@ func (s *Service) AssumeRoleWithSAML(ctx context.Context, in *sts.AssumeRoleWith
 	if d > role.MaxSessionDuration {
 		return nil, awsquery.ValidationError("%s", msgRoleMaxSession)
 	}
-	var packed *int32
-	if len(docs)+len(arns)+len(tags) > 0 {
-		pct, err := packedSize(docs, arns, tags)
-		if err != nil {
-			return nil, err
-		}
-		packed = &pct
+	packed, err := packedSize(docs, arns, tags)
+	if err != nil {
+		return nil, err
 	}
 	ts := s.timestamp()
 	sp := roleSession(account, role, sessionName, ts, d)

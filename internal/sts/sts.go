@@ -14,7 +14,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -195,11 +197,15 @@ func sessionPolicies(doc *string, arns []types.PolicyDescriptorType) ([]string, 
 
 // packedSize is PackedPolicySize: the session policies, policy ARNs and session tags,
 // compressed (as AWS packs them into the token) against the space a session has for them.
-func packedSize(docs, arns []string, tags map[string]string) (int32, error) {
+// It is nil when none were passed, as AWS then leaves PackedPolicySize out.
+func packedSize(docs, arns []string, tags map[string]string) (*int32, error) {
+	if len(docs)+len(arns)+len(tags) == 0 {
+		return nil, nil
+	}
 	var buf bytes.Buffer
 	w, err := flate.NewWriter(&buf, flate.BestCompression)
 	if err != nil {
-		return 0, fmt.Errorf("packed size: %w", err)
+		return nil, fmt.Errorf("packed size: %w", err)
 	}
 	for _, d := range docs {
 		// White space outside strings is not part of a policy's packed size.
@@ -212,18 +218,19 @@ func packedSize(docs, arns []string, tags map[string]string) (int32, error) {
 	for _, a := range arns {
 		w.Write([]byte(a))
 	}
-	for k, v := range tags {
+	// In key order, so the same tags always pack to the same size.
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
 		w.Write([]byte(k))
-		w.Write([]byte(v))
+		w.Write([]byte(tags[k]))
 	}
 	if err := w.Close(); err != nil {
-		return 0, fmt.Errorf("packed size: %w", err)
+		return nil, fmt.Errorf("packed size: %w", err)
 	}
 	pct := int32((100*buf.Len() + packedPolicyBudget - 1) / packedPolicyBudget)
 	if pct > 100 {
-		return pct, packedTooLarge(int(pct))
+		return nil, packedTooLarge(int(pct))
 	}
-	return pct, nil
+	return &pct, nil
 }
 
 func packedTooLarge(pct int) error {

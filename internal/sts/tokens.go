@@ -122,13 +122,9 @@ func (s *Service) GetFederationToken(ctx context.Context, in *sts.GetFederationT
 			return nil, err
 		}
 	}
-	var packed *int32
-	if len(docs)+len(arns)+len(tags) > 0 {
-		pct, err := packedSize(docs, arns, tags)
-		if err != nil {
-			return nil, err
-		}
-		packed = &pct
+	packed, err := packedSize(docs, arns, tags)
+	if err != nil {
+		return nil, err
 	}
 	now := s.timestamp()
 	fp := principal.Principal{
