@@ -98,10 +98,13 @@ func RequestFactsFrom(ctx context.Context) (RequestFacts, bool) {
 // guard holds what authorization needs beyond the store: the reference, indexed, and the
 // caches of compiled policies.
 type guard struct {
-	ops     map[string]*opGuard        // by action, "iam:CreateUser"
-	types   map[string]resourceTypeRef // by "iam:user"
-	grants  grantCache
-	targets targetCache
+	ops   map[string]*opGuard        // by action, "iam:CreateUser"
+	types map[string]resourceTypeRef // by "iam:user"
+	// grants caches each caller's grants, keyed by the access key that signed (so a
+	// session's own policies are cached with it); targets caches the users, groups and roles
+	// requests name, by kind, account and lower-case name ("" arn records a missing name).
+	grants  epochCache[*grants]
+	targets epochCache[*target]
 	docs    docCache
 }
 

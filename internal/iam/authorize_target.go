@@ -358,7 +358,7 @@ func serviceLinkedRoleName(service, suffix string) string {
 func (s *Service) namedTarget(ctx context.Context, account string, kind store.Kind, typ, name string) (*target, error) {
 	key := string(kind) + "\x00" + account + "\x00" + nameKey(name)
 	now, epoch := s.now(), s.creds.epoch.Load()
-	if t := s.guard.targets.get(key, epoch, now); t != nil {
+	if t, ok := s.guard.targets.get(key, epoch, now); ok {
 		c := *t
 		if t.arn == "" {
 			c.arn = arn(account, typ, "/", name) // cached as missing: the name as asked

@@ -12,8 +12,8 @@ import (
 // within this time, in the spirit of IAM's own eventual consistency.
 const credCacheTTL = 2 * time.Second
 
-// credCacheMax bounds the cache; past it the cache starts over rather than track recency.
-const credCacheMax = 16384
+// cacheMax bounds each cache; past it the cache starts over rather than track recency.
+const cacheMax = 16384
 
 // credCache remembers LookupAccessKey results: authentication runs on every request, and the
 // store read and decryption behind it would otherwise dominate a cheap call such as GetUser.
@@ -22,39 +22,22 @@ type credCache struct {
 	// so a deactivated or deleted key, or a renamed user, is never served from the cache.
 	epoch atomic.Uint64
 
-	mu      sync.RWMutex
-	entries map[string]credEntry
+	entries epochCache[*Credential]
 
 	// lastUse is when this process last recorded each key's use, so concurrent requests with
 	// one key record it once per KeyUseInterval, not once each.
 	lastUse sync.Map // access key id -> time.Time
 }
 
-type credEntry struct {
-	cred    *Credential
-	epoch   uint64
-	fetched time.Time
-}
-
 func (c *credCache) get(keyID string, now time.Time) *Credential {
-	c.mu.RLock()
-	e, ok := c.entries[keyID]
-	c.mu.RUnlock()
-	if !ok || e.epoch != c.epoch.Load() || now.Sub(e.fetched) >= credCacheTTL {
-		return nil
-	}
-	return e.cred
+	cred, _ := c.entries.get(keyID, c.epoch.Load(), now)
+	return cred
 }
 
 // put stores cred as read at epoch (taken before the read, so a write racing the read makes
 // the entry stale rather than serving what the write replaced).
 func (c *credCache) put(keyID string, cred *Credential, epoch uint64, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= credCacheMax {
-		c.entries = make(map[string]credEntry)
-	}
-	c.entries[keyID] = credEntry{cred: cred, epoch: epoch, fetched: now}
+	c.entries.put(keyID, cred, epoch, now)
 }
 
 // invalidate marks every entry stale; called after each committed write.
@@ -76,4 +59,39 @@ func (c *credCache) claimUse(keyID string, stored *time.Time, now time.Time) boo
 	prev, loaded := c.lastUse.Swap(keyID, now)
 	// Another request may have claimed it between the Load and the Swap.
 	return !loaded || now.Sub(prev.(time.Time)) >= KeyUseInterval
+}
+
+// epochCache maps keys to values read from the store at an epoch of committed writes (see
+// credCache.epoch). A value is served only while no write of this process has committed since
+// it was read, and for at most credCacheTTL, for writes made by other processes. The
+// credential, grant and authorization-target caches are all one.
+type epochCache[V any] struct {
+	mu      sync.RWMutex
+	entries map[string]epochEntry[V]
+}
+
+type epochEntry[V any] struct {
+	v       V
+	epoch   uint64
+	fetched time.Time
+}
+
+func (c *epochCache[V]) get(key string, epoch uint64, now time.Time) (V, bool) {
+	c.mu.RLock()
+	e, ok := c.entries[key]
+	c.mu.RUnlock()
+	if !ok || e.epoch != epoch || now.Sub(e.fetched) >= credCacheTTL {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
+func (c *epochCache[V]) put(key string, v V, epoch uint64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= cacheMax {
+		c.entries = make(map[string]epochEntry[V])
+	}
+	c.entries[key] = epochEntry[V]{v: v, epoch: epoch, fetched: now}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
@@ -31,76 +30,6 @@ type grants struct {
 	// usesKeys reports whether any of the policies reads a condition key or a policy
 	// variable; when none does, requests skip building their condition context.
 	usesKeys bool
-}
-
-// grantCacheMax bounds the cache; past it the cache starts over, as the credential cache does.
-const grantCacheMax = 16384
-
-// grantCache remembers each caller's grants, keyed by the access key that signed (so a
-// session's own policies are cached with it). It shares the credential cache's invalidation:
-// an entry gathered before the latest committed write of this process is stale, and any
-// entry is stale after credCacheTTL, for writes made by other processes.
-type grantCache struct {
-	mu      sync.RWMutex
-	entries map[string]grantEntry
-}
-
-type grantEntry struct {
-	g       *grants
-	epoch   uint64
-	fetched time.Time
-}
-
-func (c *grantCache) get(key string, epoch uint64, now time.Time) *grants {
-	c.mu.RLock()
-	e, ok := c.entries[key]
-	c.mu.RUnlock()
-	if !ok || e.epoch != epoch || now.Sub(e.fetched) >= credCacheTTL {
-		return nil
-	}
-	return e.g
-}
-
-func (c *grantCache) put(key string, g *grants, epoch uint64, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= grantCacheMax {
-		c.entries = make(map[string]grantEntry)
-	}
-	c.entries[key] = grantEntry{g: g, epoch: epoch, fetched: now}
-}
-
-// targetCache remembers the users, groups and roles that requests name, by kind, account
-// and lower-case name, with the grant cache's invalidation: looking a target up is a store
-// read that would otherwise double the cost of a cheap call such as GetUser.
-type targetCache struct {
-	mu      sync.RWMutex
-	entries map[string]targetEntry
-}
-
-type targetEntry struct {
-	t       *target // arn "" records a name that was not found
-	epoch   uint64
-	fetched time.Time
-}
-
-func (c *targetCache) get(key string, epoch uint64, now time.Time) *target {
-	c.mu.RLock()
-	e, ok := c.entries[key]
-	c.mu.RUnlock()
-	if !ok || e.epoch != epoch || now.Sub(e.fetched) >= credCacheTTL {
-		return nil
-	}
-	return e.t
-}
-
-func (c *targetCache) put(key string, t *target, epoch uint64, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= grantCacheMax {
-		c.entries = make(map[string]targetEntry)
-	}
-	c.entries[key] = targetEntry{t: t, epoch: epoch, fetched: now}
 }
 
 // docCacheMax bounds the compiled-document cache.
@@ -150,7 +79,7 @@ func (s *Service) grantsFor(ctx context.Context, p *principal.Principal) (*grant
 	}
 	now := s.now()
 	epoch := s.creds.epoch.Load()
-	if g := s.guard.grants.get(key, epoch, now); g != nil {
+	if g, ok := s.guard.grants.get(key, epoch, now); ok {
 		return g, nil
 	}
 	var g *grants
