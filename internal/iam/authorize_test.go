@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,8 +22,6 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
-	"github.com/gatehouse-iam/gatehouse/internal/secret"
-	"github.com/gatehouse-iam/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
 
@@ -52,17 +48,7 @@ type azFixture struct {
 
 func azNew(t testing.TB) *azFixture {
 	t.Helper()
-	ctx := context.Background()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"), logger)
-	if err != nil {
-		t.Fatalf("open sqlite: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	box, err := secret.NewBox(make([]byte, secret.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, box, logger := testBackend(t)
 	f := &azFixture{t: t, now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), models: map[string]*awsquery.Model{}}
 	f.svc = New(st, box, func() time.Time { return f.now }, &azIDs{}, logger)
 	f.account = f.newAccount()

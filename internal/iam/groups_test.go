@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"reflect"
 	"sync/atomic"
 	"testing"
@@ -17,9 +14,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
-	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
-	"github.com/gatehouse-iam/gatehouse/internal/store/sqlite"
 )
 
 // gkIDs is a deterministic IDSource: every id is its prefix and a counter.
@@ -48,20 +43,7 @@ type gkFixture struct {
 func gkNewFixture(t testing.TB) *gkFixture {
 	t.Helper()
 	ctx := context.Background()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"), logger)
-	if err != nil {
-		t.Fatalf("open sqlite: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Errorf("close sqlite: %v", err)
-		}
-	})
-	box, err := secret.NewBox(make([]byte, secret.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, box, logger := testBackend(t)
 	f := &gkFixture{store: st, now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	f.svc = New(st, box, func() time.Time { return f.now }, &gkIDs{}, logger)
 	creds, err := f.svc.CreateAccount(ctx, AccountCredentials{})

@@ -2,9 +2,6 @@ package iam
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +10,6 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
-	"github.com/gatehouse-iam/gatehouse/internal/store/sqlite"
 )
 
 // idpFixture is a Service over a real SQLite file with one account, a clock the test sets, and
@@ -30,22 +26,7 @@ type idpFixture struct {
 func newIDPFixture(t testing.TB) *idpFixture {
 	t.Helper()
 	ctx := context.Background()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"), logger)
-	if err != nil {
-		t.Fatalf("open sqlite: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Errorf("close sqlite: %v", err)
-		}
-	})
-	key := make([]byte, secret.KeySize)
-	key[0] = 7
-	box, err := secret.NewBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, box, logger := testBackend(t)
 	f := &idpFixture{store: st, box: box, now: time.Date(2026, 3, 1, 12, 0, 10, 0, time.UTC)}
 	f.svc = New(st, box, func() time.Time { return f.now }, RandomIDs{}, logger)
 	creds, err := f.svc.CreateAccount(ctx, AccountCredentials{})

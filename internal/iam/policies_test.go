@@ -3,9 +3,6 @@ package iam
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -17,9 +14,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
-	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
-	"github.com/gatehouse-iam/gatehouse/internal/store/sqlite"
 )
 
 // polFixture is a Service over a real SQLite file, and a context in which the root user of its
@@ -49,20 +44,7 @@ func polPad(s string, n int) string {
 func newPolFixture(t testing.TB) *polFixture {
 	t.Helper()
 	ctx := context.Background()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"), logger)
-	if err != nil {
-		t.Fatalf("open sqlite: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Errorf("close sqlite: %v", err)
-		}
-	})
-	box, err := secret.NewBox(make([]byte, secret.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, box, logger := testBackend(t)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	svc := New(st, box, func() time.Time { return now }, &polIDs{}, logger)
 	creds, err := svc.CreateAccount(ctx, AccountCredentials{})
