@@ -159,7 +159,7 @@ func (a *App) Services() ([]*awsquery.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := sts.New(a.store, a.IAM, a.Sessions, time.Now, a.logger, sts.Options{}).Register(stsSvc); err != nil {
+	if err := sts.New(a.store, a.IAM, a.Sessions, time.Now, a.logger, sts.Options{DialIDP: a.cfg.DialIDP}).Register(stsSvc); err != nil {
 		return nil, err
 	}
 	return []*awsquery.Service{iamSvc, stsSvc}, nil

@@ -3,9 +3,11 @@
 package config
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"strings"
 )
@@ -40,6 +42,11 @@ type Config struct {
 	MasterKey string
 	// Bootstrap is the first account's id and root key; empty fields are generated.
 	Bootstrap Credentials
+	// DialIDP opens the connections that fetch OIDC discovery documents and key sets; nil
+	// dials the address directly. Embedders (and tests, whose issuers cannot bind port 443
+	// without privileges) route an issuer's host to where it really listens; TLS and the
+	// thumbprint checks still apply.
+	DialIDP func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Credentials are an account id with its root access key.

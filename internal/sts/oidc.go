@@ -36,6 +36,7 @@ var errIDPUnreachable = errors.New("sts: identity provider unreachable")
 
 type oidcKeys struct {
 	client *http.Client // nil: one per fetch that trusts system roots and the thumbprints
+	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
 	now    func() time.Time
 
 	mu      sync.Mutex
@@ -48,8 +49,11 @@ type jwksEntry struct {
 	thumbprints string // the provider's thumbprints the keys were fetched under
 }
 
-func newOIDCKeys(client *http.Client, now func() time.Time) *oidcKeys {
-	return &oidcKeys{client: client, now: now, byIssue: map[string]*jwksEntry{}}
+func newOIDCKeys(client *http.Client, dial func(ctx context.Context, network, addr string) (net.Conn, error), now func() time.Time) *oidcKeys {
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: oidcTimeout}).DialContext
+	}
+	return &oidcKeys{client: client, dial: dial, now: now, byIssue: map[string]*jwksEntry{}}
 }
 
 // keys returns the issuer's keys that may have signed a token with key id kid (every key when
@@ -89,7 +93,7 @@ func pick(set jose.JSONWebKeySet, kid string) []jose.JSONWebKey {
 func (o *oidcKeys) fetch(ctx context.Context, issuer string, thumbprints []string) (jose.JSONWebKeySet, error) {
 	client := o.client
 	if client == nil {
-		client = thumbprintClient(thumbprints)
+		client = thumbprintClient(thumbprints, o.dial)
 	}
 	var disc struct {
 		Issuer  string `json:"issuer"`
@@ -141,7 +145,7 @@ func getJSON(ctx context.Context, client *http.Client, url string, v any) error 
 // that chains to the system roots, or to a certificate of the presented chain whose SHA-1
 // thumbprint the provider lists (the top intermediate or the root, as the provider's
 // ThumbprintList documents, or a self-signed server certificate itself).
-func thumbprintClient(thumbprints []string) *http.Client {
+func thumbprintClient(thumbprints []string, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
 	cfg := &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		// The standard verification is replaced, not skipped: VerifyConnection below checks
@@ -155,7 +159,7 @@ func thumbprintClient(thumbprints []string) *http.Client {
 		Timeout: oidcTimeout,
 		Transport: &http.Transport{
 			TLSClientConfig:     cfg,
-			DialContext:         (&net.Dialer{Timeout: oidcTimeout}).DialContext,
+			DialContext:         dial,
 			TLSHandshakeTimeout: oidcTimeout,
 		},
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -74,6 +75,9 @@ type Options struct {
 	// trusts the system roots and, per provider, the certificates whose SHA-1 thumbprints the
 	// IAM OIDC provider lists.
 	HTTPClient *http.Client
+	// DialIDP, when HTTPClient is nil, opens the connections of the default client; nil
+	// dials the issuer's address.
+	DialIDP func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // New returns the STS service. It reads roles and identity providers from st, authorizes and
@@ -85,7 +89,7 @@ func New(st store.Store, iamSvc *iam.Service, keys *session.Keyring, now func() 
 		keys:    keys,
 		now:     now,
 		logger:  logger,
-		oidc:    newOIDCKeys(opts.HTTPClient, now),
+		oidc:    newOIDCKeys(opts.HTTPClient, opts.DialIDP, now),
 		roleUse: map[string]time.Time{},
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -26,7 +25,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -40,36 +38,44 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 )
 
-// An identity provider under test listens on its own loopback address on port 443, because
-// IAM OIDC provider URLs cannot carry a port (AWS's rule, which CreateOpenIDConnectProvider
-// enforces). Each one takes a free address of 127.0.0.0/8.
-var idpAddrs struct {
-	mu   sync.Mutex
-	next int
+// An identity provider under test has its own loopback address, named in its URL without a
+// port because IAM OIDC provider URLs cannot carry one (AWS's rule, which
+// CreateOpenIDConnectProvider enforces). Binding port 443 needs privileges, so each provider
+// listens on a free port and the server under test dials through dialIDP, which routes the
+// provider's ADDRESS:443 there.
+var idps struct {
+	mu    sync.Mutex
+	next  int
+	addrs map[string]string // "127.0.x.y:443" -> where that provider listens
 }
 
-// listenIDP listens on port 443 of a loopback address no other identity provider of this test
-// process uses.
+// listenIDP listens on a loopback address no other identity provider of this test process uses.
 func listenIDP(t *testing.T) (net.Listener, string) {
 	t.Helper()
-	idpAddrs.mu.Lock()
-	defer idpAddrs.mu.Unlock()
-	if idpAddrs.next == 0 {
-		idpAddrs.next = 20 + int(time.Now().UnixNano()%150)
+	idps.mu.Lock()
+	defer idps.mu.Unlock()
+	if idps.addrs == nil {
+		idps.addrs = map[string]string{}
 	}
-	for tries := 0; tries < 60; tries++ {
-		idpAddrs.next++
-		ip := fmt.Sprintf("127.0.%d.%d", 100+idpAddrs.next/250, 1+idpAddrs.next%250)
-		ln, err := net.Listen("tcp", ip+":443")
-		if errors.Is(err, syscall.EACCES) {
-			t.Skip("binding port 443 needs root or CAP_NET_BIND_SERVICE; IAM OIDC provider URLs cannot carry a port")
-		}
-		if err == nil {
-			return ln, ip
-		}
+	idps.next++
+	ip := fmt.Sprintf("127.0.%d.%d", 100+idps.next/250, 1+idps.next%250)
+	ln, err := net.Listen("tcp", ip+":0")
+	if err != nil {
+		t.Fatalf("listen for an identity provider: %v", err)
 	}
-	t.Fatal("no free loopback address for an identity provider")
-	return nil, ""
+	idps.addrs[ip+":443"] = ln.Addr().String()
+	return ln, ip
+}
+
+// dialIDP is the server's dialer for OIDC fetches: a provider's ADDRESS:443 reaches the port
+// it really listens on; any other address is dialed as given.
+func dialIDP(ctx context.Context, network, addr string) (net.Conn, error) {
+	idps.mu.Lock()
+	if real, ok := idps.addrs[addr]; ok {
+		addr = real
+	}
+	idps.mu.Unlock()
+	return (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, network, addr)
 }
 
 // selfSigned makes a self-signed CA certificate for ip, as a small identity provider might use;

@@ -36,7 +36,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cfg := config.Config{DataDir: t.TempDir(), LogLevel: slog.LevelWarn}
+	cfg := config.Config{DataDir: t.TempDir(), LogLevel: slog.LevelWarn, DialIDP: dialIDP}
 	logOut := io.Discard
 	if os.Getenv("GATEHOUSE_TEST_LOG") != "" {
 		logOut = os.Stderr
