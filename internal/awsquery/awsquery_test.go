@@ -55,6 +55,13 @@ func TestDecode(t *testing.T) {
 		{name: "case=two violations", op: "CreateUser", form: "UserName=bad%20name&Path=%2Fa", wantErr: "2 validation errors detected"},
 		{name: "case=unknown parameter", op: "CreateUser", form: "UserName=a&Colour=red", wantErr: "The parameter Colour is not recognized"},
 		{name: "case=list index zero", op: "CreateUser", form: "UserName=a&Tags.member.0.Key=k&Tags.member.0.Value=v", wantErr: "indexes start at 1"},
+		{name: "case=list index with leading zero", op: "CreateUser", form: "UserName=a&Tags.member.01.Key=k&Tags.member.01.Value=v",
+			check: func(t *testing.T, in *iam.CreateUserInput) {
+				if len(in.Tags) != 1 || aws.ToString(in.Tags[0].Key) != "k" {
+					t.Errorf("tags %+v", in.Tags)
+				}
+			}},
+		{name: "case=list index given twice", op: "CreateUser", form: "UserName=a&Tags.member.1.Key=k&Tags.member.1.Value=v&Tags.member.01.Key=k2&Tags.member.01.Value=v", wantErr: "gives index 1 more than once"},
 		{name: "case=list without member", op: "CreateUser", form: "UserName=a&Tags.1.Key=k", wantErr: "must be given as tags.member.N"},
 		{name: "case=repeated parameter", op: "CreateUser", form: "UserName=a&UserName=b", wantErr: "given more than once"},
 		{name: "case=empty key part", op: "CreateUser", form: "UserName=a&Tags..Key=k", wantErr: "is not valid"},

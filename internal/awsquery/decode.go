@@ -3,6 +3,7 @@ package awsquery
 import (
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/url"
 	"reflect"
 	"slices"
@@ -178,17 +179,20 @@ func (d *decoder) list(s *Shape, n *formNode, f reflect.Value, path, opName stri
 		if members == nil || len(n.children) != 1 {
 			return ValidationError("The list parameter %s must be given as %s.member.N.", path, path)
 		}
-		idx := make([]int, 0, len(members.children))
-		for k := range members.children {
+		// Indexes order the items; "01" and "1" name the same item, so both at once is an error.
+		byIndex := make(map[int]*formNode, len(members.children))
+		for k, item := range members.children {
 			i, err := strconv.Atoi(k)
 			if err != nil || i < 1 {
 				return ValidationError("The list parameter %s has an invalid index %q; indexes start at 1.", path, k)
 			}
-			idx = append(idx, i)
+			if byIndex[i] != nil {
+				return ValidationError("The list parameter %s gives index %d more than once.", path, i)
+			}
+			byIndex[i] = item
 		}
-		slices.Sort(idx)
-		for _, i := range idx {
-			items = append(items, members.children[strconv.Itoa(i)])
+		for _, i := range slices.Sorted(maps.Keys(byIndex)) {
+			items = append(items, byIndex[i])
 		}
 	} else if n.value != "" {
 		return ValidationError("The list parameter %s must be given as %s.member.N.", path, path)
