@@ -11,14 +11,25 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
-go test -count=1 -timeout 15m ./...
+
+# On a failure the names of the failed tests come first, then what the failing packages printed,
+# so that the cause is near the top of a long log.
+testlog=$(mktemp)
+fuzzlog=$(mktemp)
+trap 'rm -f "$testlog" "$fuzzlog"' EXIT
+if ! go test -count=1 -timeout 15m ./... >"$testlog" 2>&1; then
+  echo "FAILED:" >&2
+  grep -E '^\s*--- FAIL|^FAIL|^panic:' "$testlog" >&2 || true
+  echo "--- output of the failing packages:" >&2
+  grep -vE '^ok\s|\[no test files\]' "$testlog" >&2 || true
+  exit 1
+fi
+cat "$testlog"
 
 # Each fuzz target runs briefly, so a parser that panics on new input fails CI. The budget is a
 # number of executions, not a duration: Go 1.26's fuzz coordinator can report a spurious
 # "context deadline exceeded" failure when a duration runs out (golang/go#75804, fixed in 1.27).
 fuzztime=${FUZZTIME:-50000x}
-fuzzlog=$(mktemp)
-trap 'rm -f "$fuzzlog"' EXIT
 fuzzed=0
 for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
