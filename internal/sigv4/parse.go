@@ -29,7 +29,9 @@ type authHeader struct {
 // as missing every parameter, which is what AWS answers; another AWS4 algorithm is named as
 // unsupported.
 func parseAuthorization(header string) (authHeader, *Error) {
-	header = strings.TrimSpace(header)
+	// Only the separators are trimmed (HTTP's optional whitespace): other control characters
+	// stay part of a value, as they would in the middle of the header.
+	header = strings.Trim(header, " \t")
 	alg, rest := header, ""
 	if i := indexSeparator(header, false); i >= 0 {
 		alg, rest = header[:i], header[i+1:]
