@@ -17,7 +17,6 @@
 // transaction (one WAL snapshot), with statements prepared once per connection.
 //
 // The schema is created and upgraded at Open by the numbered migrations embedded from
-// migrations/; schema_version records which are applied. The queries are portable SQL but for
-// the INDEXED BY hint of PathPrefix lists (queries.go); the other SQLite-specific parts are
-// isolated in dialect.go.
+// migrations/; schema_version records which are applied. The queries are portable SQL, and the
+// SQLite-specific parts are isolated in dialect.go.
 package sqlite
