@@ -93,3 +93,46 @@ func BenchmarkViewGet(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkListPathPrefix measures one page of List over an account of 30,000 users with a
+// PathPrefix that matches every user ("dense") or one user ("sparse"). No index holds the path:
+// a sparse prefix reads every row of the kind. An index on (account, kind, key, path) made the
+// sparse case 2x faster here (24x through the server) but cost every durable write 10-17%.
+func BenchmarkListPathPrefix(b *testing.B) {
+	const users = 30000
+	s := openTemp(b)
+	err := s.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
+		for i := range int64(users) {
+			if err := tx.Insert(ctx, userRecord(i)); err != nil {
+				return err
+			}
+		}
+		rec := userRecord(users)
+		rec.Path = "/sparse/"
+		return tx.Insert(ctx, rec)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		prefix string
+		want   int
+	}{{"dense", "/", 101}, {"sparse", "/sparse/", 1}} {
+		b.Run(c.name, func(b *testing.B) {
+			ctx := context.Background()
+			for b.Loop() {
+				err := s.View(ctx, func(ctx context.Context, tx store.Tx) error {
+					recs, err := tx.List(ctx, store.KindUser, "123456789012", store.Query{PathPrefix: c.prefix, Limit: 101})
+					if err == nil && len(recs) != c.want {
+						err = fmt.Errorf("listed %d records, want %d", len(recs), c.want)
+					}
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
