@@ -331,13 +331,24 @@ func TestAuthorizeCacheInvalidation(t *testing.T) {
 	}
 	// Past the TTL a cached entry is read again even without a write of this process.
 	f.attach("alice", azReadOnly)
-	f.svc.creds.invalidate()
+	f.svc.creds.invalidate(false)
 	if err := f.authorize(u, nil, "iam:ListUsers", nil); err != nil {
 		t.Fatalf("re-attached: %v", err)
 	}
 	f.now = f.now.Add(credCacheTTL)
 	if err := f.authorize(u, nil, "iam:ListUsers", nil); err != nil {
 		t.Fatalf("after TTL: %v", err)
+	}
+	// Creating a user leaves cached credentials and grants valid, but not what is cached of
+	// the authorization target: a user that did not exist has no tags, the new one has.
+	f.inline("alice", allow("iam:DeleteUser", "*", `{"StringEquals":{"iam:ResourceTag/env":"dev"}}`))
+	del := url.Values{"UserName": {"dave"}}
+	if code := azCode(f.authorize(u, nil, "iam:DeleteUser", del)); code != "AccessDenied" {
+		t.Fatalf("before dave exists: %q, want AccessDenied", code)
+	}
+	f.user("dave", "", types.Tag{Key: aws.String("env"), Value: aws.String("dev")})
+	if err := f.authorize(u, nil, "iam:DeleteUser", del); err != nil {
+		t.Fatalf("after CreateUser with env=dev: %v", err)
 	}
 }
 

@@ -18,9 +18,15 @@ const cacheMax = 16384
 // credCache remembers LookupAccessKey results: authentication runs on every request, and the
 // store read and decryption behind it would otherwise dominate a cheap call such as GetUser.
 type credCache struct {
-	// epoch counts committed IAM writes of this process; an entry from an older epoch is stale,
-	// so a deactivated or deleted key, or a renamed user, is never served from the cache.
+	// epoch counts committed IAM writes of this process; an authorization target from an older
+	// epoch is stale.
 	epoch atomic.Uint64
+	// principals counts the committed writes that may change an existing principal: all but
+	// the creation of a new user, group or role (which has no keys, members or sessions yet).
+	// A credential or grant from an older count is stale, so a deactivated or deleted key, or
+	// a renamed user, is never served from the cache, while a stream of CreateUser calls does
+	// not make every request read its key again.
+	principals atomic.Uint64
 
 	entries epochCache[*Credential]
 
@@ -30,18 +36,24 @@ type credCache struct {
 }
 
 func (c *credCache) get(keyID string, now time.Time) *Credential {
-	cred, _ := c.entries.get(keyID, c.epoch.Load(), now)
+	cred, _ := c.entries.get(keyID, c.principals.Load(), now)
 	return cred
 }
 
-// put stores cred as read at epoch (taken before the read, so a write racing the read makes
-// the entry stale rather than serving what the write replaced).
+// put stores cred as read at epoch, a principals count taken before the read (so a write
+// racing the read makes the entry stale rather than serving what the write replaced).
 func (c *credCache) put(keyID string, cred *Credential, epoch uint64, now time.Time) {
 	c.entries.put(keyID, cred, epoch, now)
 }
 
-// invalidate marks every entry stale; called after each committed write.
-func (c *credCache) invalidate() { c.epoch.Add(1) }
+// invalidate marks cached entries stale after a committed write; newEntityOnly says the write
+// only created a user, group or role, which leaves credentials and grants as they were.
+func (c *credCache) invalidate(newEntityOnly bool) {
+	if !newEntityOnly {
+		c.principals.Add(1)
+	}
+	c.epoch.Add(1)
+}
 
 // claimUse reports whether a request at now should record keyID's use, and if so claims it
 // for this interval so concurrent requests don't record it again.

@@ -19,10 +19,11 @@ func TestCredCache(t *testing.T) {
 		hit  bool
 	}{
 		{"case=empty", func() {}, t0, false},
-		{"case=fresh entry", func() { c.put("K", cred, c.epoch.Load(), t0) }, t0.Add(time.Second), true},
-		{"case=expired entry", func() { c.put("K", cred, c.epoch.Load(), t0) }, t0.Add(credCacheTTL), false},
-		{"case=write after put", func() { c.put("K", cred, c.epoch.Load(), t0); c.invalidate() }, t0, false},
-		{"case=write during read", func() { e := c.epoch.Load(); c.invalidate(); c.put("K", cred, e, t0) }, t0, false},
+		{"case=fresh entry", func() { c.put("K", cred, c.principals.Load(), t0) }, t0.Add(time.Second), true},
+		{"case=expired entry", func() { c.put("K", cred, c.principals.Load(), t0) }, t0.Add(credCacheTTL), false},
+		{"case=write after put", func() { c.put("K", cred, c.principals.Load(), t0); c.invalidate(false) }, t0, false},
+		{"case=write during read", func() { e := c.principals.Load(); c.invalidate(false); c.put("K", cred, e, t0) }, t0, false},
+		{"case=new user created after put", func() { c.put("K", cred, c.principals.Load(), t0); c.invalidate(true) }, t0, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -30,7 +31,7 @@ func TestCredCache(t *testing.T) {
 			if got := c.get("K", tc.at) != nil; got != tc.hit {
 				t.Fatalf("hit = %v, want %v", got, tc.hit)
 			}
-			c.invalidate()
+			c.invalidate(false)
 		})
 	}
 }

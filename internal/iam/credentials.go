@@ -33,7 +33,7 @@ func (s *Service) LookupAccessKey(ctx context.Context, accessKeyID string) (*Cre
 	if cred := s.creds.get(accessKeyID, now); cred != nil {
 		return cred, nil
 	}
-	epoch := s.creds.epoch.Load()
+	epoch := s.creds.principals.Load()
 	var cred *Credential
 	err := s.store.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		key, rec, err := store.LoadByID[store.AccessKey](ctx, tx, store.KindAccessKey, accessKeyID)

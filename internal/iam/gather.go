@@ -78,7 +78,7 @@ func (s *Service) grantsFor(ctx context.Context, p *principal.Principal) (*grant
 		key = string(p.Type) + " " + p.ARN
 	}
 	now := s.now()
-	epoch := s.creds.epoch.Load()
+	epoch := s.creds.principals.Load()
 	if g, ok := s.guard.grants.get(key, epoch, now); ok {
 		return g, nil
 	}

@@ -78,7 +78,7 @@ func (s *Service) CreateGroup(ctx context.Context, in *iam.CreateGroupInput) (*i
 		Path:       defaultPath(in.Path),
 		CreateDate: s.timestamp(),
 	}
-	err := s.update(ctx, func(ctx context.Context, tx store.Tx) error {
+	err := s.create(ctx, func(ctx context.Context, tx store.Tx) error {
 		// A taken name is reported before the quota, as it is the more specific problem.
 		if _, err := tx.Get(ctx, store.KindGroup, account, nameKey(g.Name)); err == nil {
 			return groupExists(g.Name)

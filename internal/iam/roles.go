@@ -127,7 +127,7 @@ func (s *Service) CreateRole(ctx context.Context, in *iam.CreateRoleInput) (*iam
 		r.MaxSessionDuration = *in.MaxSessionDuration
 	}
 	exists := func() error { return awsquery.EntityAlreadyExists("Role with name %s already exists.", r.Name) }
-	err = s.update(ctx, func(ctx context.Context, tx store.Tx) error {
+	err = s.create(ctx, func(ctx context.Context, tx store.Tx) error {
 		if _, err := tx.Get(ctx, store.KindRole, account, nameKey(r.Name)); err == nil {
 			return exists()
 		} else if !isNotFound(err) {

@@ -65,9 +65,19 @@ func (s *Service) timestamp() time.Time { return s.now().UTC().Truncate(time.Sec
 // update runs fn in a write transaction, turning store failures into AWS errors.
 // Every committed write invalidates the credential cache: it may have changed a key or its owner.
 func (s *Service) update(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
+	return s.write(ctx, false, fn)
+}
+
+// create is update for a write that only adds a new user, group or role: no existing
+// principal's credentials or grants change, so those caches stay valid.
+func (s *Service) create(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
+	return s.write(ctx, true, fn)
+}
+
+func (s *Service) write(ctx context.Context, newEntityOnly bool, fn func(ctx context.Context, tx store.Tx) error) error {
 	err := s.store.Update(ctx, fn)
 	if err == nil {
-		s.creds.invalidate()
+		s.creds.invalidate(newEntityOnly)
 	}
 	return s.internal(ctx, err)
 }

@@ -70,7 +70,7 @@ func (s *Service) CreateUser(ctx context.Context, in *iam.CreateUserInput) (*iam
 		CreateDate: s.timestamp(),
 		Tags:       tags,
 	}
-	err = s.update(ctx, func(ctx context.Context, tx store.Tx) error {
+	err = s.create(ctx, func(ctx context.Context, tx store.Tx) error {
 		if u.PermissionsBoundary, err = boundaryFor(ctx, tx, account, in.PermissionsBoundary); err != nil {
 			return err
 		}
