@@ -20,6 +20,23 @@ func userRecord(i int64) store.Record {
 	}
 }
 
+// insertUsers stores users records shaped like IAM users, keys user-00000000 onwards, in one
+// write.
+func insertUsers(b *testing.B, s store.Store, users int64) {
+	b.Helper()
+	err := s.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
+		for i := range users {
+			if err := tx.Insert(ctx, userRecord(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
 // BenchmarkUpdateParallel measures durable inserts (each its own Update, as one CreateUser) from
 // many concurrent callers, which group commit turns into few fsyncs. clients is the number of
 // concurrent callers.
@@ -51,17 +68,7 @@ func BenchmarkUpdateParallel(b *testing.B) {
 func BenchmarkViewGet(b *testing.B) {
 	const users = 10000
 	s := openTemp(b)
-	err := s.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
-		for i := range int64(users) {
-			if err := tx.Insert(ctx, userRecord(i)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	insertUsers(b, s, users)
 	for _, gets := range []int{1, 2} {
 		b.Run(fmt.Sprintf("gets=%d", gets), func(b *testing.B) {
 			b.ReportAllocs()
@@ -101,17 +108,10 @@ func BenchmarkViewGet(b *testing.B) {
 func BenchmarkListPathPrefix(b *testing.B) {
 	const users = 30000
 	s := openTemp(b)
-	err := s.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
-		for i := range int64(users) {
-			if err := tx.Insert(ctx, userRecord(i)); err != nil {
-				return err
-			}
-		}
-		rec := userRecord(users)
-		rec.Path = "/sparse/"
-		return tx.Insert(ctx, rec)
-	})
-	if err != nil {
+	insertUsers(b, s, users)
+	sparse := userRecord(users)
+	sparse.Path = "/sparse/"
+	if err := s.Update(context.Background(), func(ctx context.Context, tx store.Tx) error { return tx.Insert(ctx, sparse) }); err != nil {
 		b.Fatal(err)
 	}
 	for _, c := range []struct {
