@@ -578,12 +578,12 @@ func principalError(s *PrincipalSpec, t Type) string {
 		return ""
 	}
 	for _, v := range s.AWS {
-		if v == "*" || isAccountID(v) {
+		if v == "*" || IsAccountID(v) || IsPrincipalID(v) {
 			continue
 		}
 		a, err := arn.Parse(v)
 		if err != nil || (a.Service != "iam" && a.Service != "sts") || arn.HasWildcard(v) ||
-			!partitions[a.Partition] || a.Region != "" || !isAccountID(a.Account) {
+			!partitions[a.Partition] || a.Region != "" || !IsAccountID(a.Account) {
 			return invalid("AWS", v)
 		}
 	}
@@ -610,16 +610,4 @@ func principalError(s *PrincipalSpec, t Type) string {
 		}
 	}
 	return ""
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

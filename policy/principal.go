@@ -18,6 +18,11 @@ type Principal struct {
 	// RoleARN is, for a role session, the ARN of the role (with its path). A policy that names
 	// the role matches every session of it.
 	RoleARN string
+	// ID is an IAM user's unique id (AIDA...), and RoleID a role session's role's (AROA...).
+	// IAM stores the users and roles a resource-based policy names by these ids, so that a
+	// principal deleted and re-created with the same name is not matched (see
+	// RewritePrincipals); ARNs still match as written.
+	ID, RoleID string
 	// Service is a service principal such as "ec2.amazonaws.com".
 	Service string
 	// Federated is the identity provider a web identity or SAML caller comes from: a provider
@@ -61,6 +66,7 @@ type compiledPrincipal struct {
 	any      bool
 	accounts []string // account ids, from ids and root ARNs
 	arns     []string
+	ids      []string // unique ids of users and roles (AIDA..., AROA...)
 	services []string
 	feds     []string
 	canon    []string
@@ -71,8 +77,10 @@ func compilePrincipal(s *PrincipalSpec, not bool) *compiledPrincipal {
 	for _, v := range s.AWS {
 		switch {
 		case v == "*":
-		case isAccountID(v):
+		case IsAccountID(v):
 			c.accounts = append(c.accounts, v)
+		case IsPrincipalID(v):
+			c.ids = append(c.ids, v)
 		default:
 			if a, err := arn.Parse(v); err == nil && a.Service == "iam" && a.Resource == "root" {
 				c.accounts = append(c.accounts, a.Account)
@@ -113,6 +121,13 @@ func (c *compiledPrincipal) listed(p *Principal) PrincipalMatch {
 			}
 		}
 	}
+	if p.ID != "" || p.RoleID != "" {
+		for _, id := range c.ids {
+			if id == p.ID || id == p.RoleID {
+				return PrincipalExact
+			}
+		}
+	}
 	if p.Service != "" {
 		for _, s := range c.services {
 			if strings.EqualFold(s, p.Service) {
@@ -147,4 +162,32 @@ func (c *compiledPrincipal) listed(p *Principal) PrincipalMatch {
 		}
 	}
 	return PrincipalNone
+}
+
+// IsPrincipalID reports whether s has the form of the unique id of an IAM user (AIDA...) or
+// role (AROA...): the prefix and 17 upper-case letters and digits, 21 characters in all. Those
+// are the ids a Principal element may name instead of an ARN.
+func IsPrincipalID(s string) bool {
+	if len(s) != 21 || !(strings.HasPrefix(s, "AIDA") || strings.HasPrefix(s, "AROA")) {
+		return false
+	}
+	for i := 4; i < len(s); i++ {
+		if c := s[i]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// IsAccountID reports whether s is an AWS account id: 12 decimal digits.
+func IsAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

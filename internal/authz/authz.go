@@ -31,7 +31,8 @@ type Caller struct {
 	// Principal is the caller as Principal elements of resource policies match it. For a
 	// role session RoleARN is the role's ARN; for a federated user (GetFederationToken) set
 	// RoleARN to the ARN of the IAM user who federated, since a resource policy naming that
-	// user matches the session too (and is then limited by the session's policies).
+	// user matches the session too (and is then limited by the session's policies). RoleID
+	// is likewise the role's (or the federating user's) unique id.
 	policy.Principal
 }
 

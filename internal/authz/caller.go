@@ -31,7 +31,7 @@ func ParseCaller(s string) (*Caller, error) {
 	if err != nil {
 		return nil, fmt.Errorf("caller %q: %w", s, err)
 	}
-	if !isAccountID(a.Account) {
+	if !policy.IsAccountID(a.Account) {
 		return nil, fmt.Errorf("caller %q: the account must be 12 digits", s)
 	}
 	c := &Caller{Principal: policy.Principal{Account: a.Account, ARN: s}}
@@ -54,16 +54,4 @@ func ParseCaller(s string) (*Caller, error) {
 		return nil, fmt.Errorf("caller %q: not the ARN of an account root, IAM user, role session or federated user", s)
 	}
 	return c, nil
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -271,13 +271,13 @@ func (e *evaluation) grant() grant {
 		return g
 	}
 	p := e.preq.Principal
-	if p.RoleARN == "" {
+	if p.RoleARN == "" && p.RoleID == "" {
 		return grantDirect
 	}
-	// The exact match may be the role's ARN (or the federating user's) rather than the
-	// session's own: look again without it.
+	// The exact match may be the role's ARN or id (or the federating user's) rather than the
+	// session's own: look again without them.
 	own := *p
-	own.RoleARN = ""
+	own.RoleARN, own.RoleID = "", ""
 	preq := e.preq
 	preq.Principal = &own
 	rp.Set.EvaluateTo(&preq, &r)
