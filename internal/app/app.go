@@ -56,11 +56,16 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 	}
 	// Server keys are loaded on first use; they rotate daily (session.DefaultRotateAfter).
 	sessions := session.NewKeyring(st, box, time.Now, logger, session.Options{})
+	svc := iam.New(st, box, time.Now, iam.RandomIDs{}, logger).WithDenialEncoder(sessions)
+	if err := svc.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return &App{
 		cfg:      cfg,
 		logger:   logger,
 		store:    st,
-		IAM:      iam.New(st, box, time.Now, iam.RandomIDs{}, logger).WithDenialEncoder(sessions),
+		IAM:      svc,
 		Sessions: sessions,
 	}, nil
 }

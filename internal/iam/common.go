@@ -77,7 +77,7 @@ func list(ctx context.Context, tx store.Tx, kind store.Kind, account string, q s
 // listByPath runs a List operation over one kind of entity in account: Marker/MaxItems paging
 // and the PathPrefix filter, each record decoded as T and converted to the SDK's element S.
 // The list is never nil: AWS always writes the list element.
-func listByPath[T, S any](ctx context.Context, s *Service, kind store.Kind, account string, marker *string, maxItems *int32, pathPrefix *string, convert func(*T) S) ([]S, bool, *string, error) {
+func listByPath[T, S any](ctx context.Context, s *Service, kind store.Kind, account string, marker *string, maxItems *int32, pathPrefix *string, convert func(context.Context, store.Tx, *T) (S, error)) ([]S, bool, *string, error) {
 	pg, err := pageOf(marker, maxItems)
 	if err != nil {
 		return nil, false, nil, err
@@ -99,7 +99,11 @@ func listByPath[T, S any](ctx context.Context, s *Service, kind store.Kind, acco
 			if err := store.Decode(r, v); err != nil {
 				return err
 			}
-			items = append(items, convert(v))
+			item, err := convert(ctx, tx, v)
+			if err != nil {
+				return err
+			}
+			items = append(items, item)
 		}
 		truncated, next = t, n
 		return nil

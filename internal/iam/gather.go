@@ -30,6 +30,9 @@ type grants struct {
 	// usesKeys reports whether any of the policies reads a condition key or a policy
 	// variable; when none does, requests skip building their condition context.
 	usesKeys bool
+	// gone is set for a session whose user or role no longer exists: deleted, or deleted and
+	// re-created with a new unique id under the same name.
+	gone bool
 }
 
 // docCacheMax bounds the compiled-document cache.
@@ -94,6 +97,21 @@ func (s *Service) grantsFor(ctx context.Context, p *principal.Principal) (*grant
 	return g, nil
 }
 
+// SessionPrincipalExists reports whether the user or role whose temporary credentials p
+// holds still exists. AWS answers the sessions of a deleted principal, and of one deleted and
+// re-created under the same name, as an invalid token; the answer is cached with the caller's
+// grants, so it costs no store read per request.
+func (s *Service) SessionPrincipalExists(ctx context.Context, p *principal.Principal) (bool, error) {
+	if p.Session == nil || p.Type == principal.Root {
+		return true, nil
+	}
+	gr, err := s.grantsFor(ctx, p)
+	if err != nil {
+		return false, err
+	}
+	return !gr.gone, nil
+}
+
 // policyList collects policies with their sources while gathering.
 type policyList struct {
 	ps      []*policy.Policy
@@ -145,8 +163,10 @@ func (s *Service) gather(ctx context.Context, tx store.Tx, p *principal.Principa
 		if role != nil {
 			roleARN = arn(account, "role", role.Path, role.Name)
 			g.tags = role.Tags
+		} else {
+			g.gone = true
 		}
-		g.caller.RoleARN, g.principalARN = roleARN, roleARN
+		g.caller.RoleARN, g.caller.RoleID, g.principalARN = roleARN, sess.RoleID, roleARN
 		g.tags = mergeSessionTags(g.tags, sess.Tags)
 		sessionPolicies, err := s.gatherSession(ctx, tx, p.Account, sess)
 		if err != nil {
@@ -164,12 +184,14 @@ func (s *Service) gather(ctx context.Context, tx store.Tx, p *principal.Principa
 		}
 		if user != nil {
 			g.userTags, g.userBoundary = user.Tags, user.Boundary
+		} else if userID != p.Account {
+			g.gone = true
 		}
 		if p.Type == principal.FederatedUser {
 			switch {
 			case user != nil:
 				// A resource policy naming the federating user applies to its sessions.
-				g.caller.RoleARN = arn(account, "user", user.Path, user.Name)
+				g.caller.RoleARN, g.caller.RoleID = arn(account, "user", user.Path, user.Name), userID
 			case userID == p.Account:
 				// Federated by the root user, whose permissions are everything: the session
 				// policies alone decide.
@@ -184,6 +206,9 @@ func (s *Service) gather(ctx context.Context, tx store.Tx, p *principal.Principa
 			g.session = sessionPolicies.compiled(false)
 		} else {
 			g.tags = g.userTags
+			if user != nil {
+				g.caller.ID = userID
+			}
 		}
 	}
 	g.identity = identity.compiled(true)

@@ -246,7 +246,9 @@ func (s *Service) DeleteGroup(ctx context.Context, in *iam.DeleteGroupInput) (*i
 func (s *Service) ListGroups(ctx context.Context, in *iam.ListGroupsInput) (*iam.ListGroupsOutput, error) {
 	account := caller(ctx).Account
 	groups, truncated, marker, err := listByPath(ctx, s, store.KindGroup, account, in.Marker, in.MaxItems, in.PathPrefix,
-		func(g *store.Group) types.Group { return sdkGroup(account, g) })
+		func(_ context.Context, _ store.Tx, g *store.Group) (types.Group, error) {
+			return sdkGroup(account, g), nil
+		})
 	if err != nil {
 		return nil, err
 	}

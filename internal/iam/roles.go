@@ -127,6 +127,7 @@ func (s *Service) CreateRole(ctx context.Context, in *iam.CreateRoleInput) (*iam
 		r.MaxSessionDuration = *in.MaxSessionDuration
 	}
 	exists := func() error { return awsquery.EntityAlreadyExists("Role with name %s already exists.", r.Name) }
+	var shown string
 	err = s.create(ctx, func(ctx context.Context, tx store.Tx) error {
 		if _, err := tx.Get(ctx, store.KindRole, account, nameKey(r.Name)); err == nil {
 			return exists()
@@ -143,15 +144,23 @@ func (s *Service) CreateRole(ctx context.Context, in *iam.CreateRoleInput) (*iam
 		if r.PermissionsBoundary, err = boundaryFor(ctx, tx, account, in.PermissionsBoundary); err != nil {
 			return err
 		}
+		if r.AssumeRolePolicyDocument, err = bindPrincipals(ctx, tx, r.AssumeRolePolicyDocument); err != nil {
+			return err
+		}
 		err = tx.Insert(ctx, roleRecord(account, r))
 		if isExists(err) {
 			return exists()
 		}
+		if err != nil {
+			return err
+		}
+		shown, err = showPrincipals(ctx, tx, r.AssumeRolePolicyDocument)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	r.AssumeRolePolicyDocument = shown
 	out := sdkRole(account, r, roleCreated)
 	return &iam.CreateRoleOutput{Role: &out}, nil
 }
@@ -161,7 +170,10 @@ func (s *Service) GetRole(ctx context.Context, in *iam.GetRoleInput) (*iam.GetRo
 	account := caller(ctx).Account
 	var r *store.Role
 	err := s.view(ctx, func(ctx context.Context, tx store.Tx) (err error) {
-		r, err = loadRole(ctx, tx, account, *in.RoleName)
+		if r, err = loadRole(ctx, tx, account, *in.RoleName); err != nil {
+			return err
+		}
+		r.AssumeRolePolicyDocument, err = showPrincipals(ctx, tx, r.AssumeRolePolicyDocument)
 		return err
 	})
 	if err != nil {
@@ -171,18 +183,23 @@ func (s *Service) GetRole(ctx context.Context, in *iam.GetRoleInput) (*iam.GetRo
 	return &iam.GetRoleOutput{Role: &out}, nil
 }
 
-// changeRole loads a role, applies change and stores it, all in one transaction.
-func (s *Service) changeRole(ctx context.Context, name string, change func(r *store.Role) error) (*store.Role, error) {
+// changeRole loads a role, applies change and stores it, all in one transaction. It returns
+// the role as IAM shows it (see showPrincipals).
+func (s *Service) changeRole(ctx context.Context, name string, change func(ctx context.Context, tx store.Tx, r *store.Role) error) (*store.Role, error) {
 	account := caller(ctx).Account
 	var r *store.Role
 	err := s.update(ctx, func(ctx context.Context, tx store.Tx) (err error) {
 		if r, err = loadRole(ctx, tx, account, name); err != nil {
 			return err
 		}
-		if err := change(r); err != nil {
+		if err := change(ctx, tx, r); err != nil {
 			return err
 		}
-		return tx.Replace(ctx, roleRecord(account, r))
+		if err := tx.Replace(ctx, roleRecord(account, r)); err != nil {
+			return err
+		}
+		r.AssumeRolePolicyDocument, err = showPrincipals(ctx, tx, r.AssumeRolePolicyDocument)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -192,7 +209,7 @@ func (s *Service) changeRole(ctx context.Context, name string, change func(r *st
 
 // UpdateRole changes a role's description or maximum session duration.
 func (s *Service) UpdateRole(ctx context.Context, in *iam.UpdateRoleInput) (*iam.UpdateRoleOutput, error) {
-	_, err := s.changeRole(ctx, *in.RoleName, func(r *store.Role) error {
+	_, err := s.changeRole(ctx, *in.RoleName, func(_ context.Context, _ store.Tx, r *store.Role) error {
 		if in.Description != nil {
 			r.Description = *in.Description
 		}
@@ -209,7 +226,7 @@ func (s *Service) UpdateRole(ctx context.Context, in *iam.UpdateRoleInput) (*iam
 
 // UpdateRoleDescription changes a role's description and returns the role.
 func (s *Service) UpdateRoleDescription(ctx context.Context, in *iam.UpdateRoleDescriptionInput) (*iam.UpdateRoleDescriptionOutput, error) {
-	r, err := s.changeRole(ctx, *in.RoleName, func(r *store.Role) error {
+	r, err := s.changeRole(ctx, *in.RoleName, func(_ context.Context, _ store.Tx, r *store.Role) error {
 		r.Description = *in.Description
 		return nil
 	})
@@ -225,9 +242,9 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *iam.UpdateAssu
 	if err := validateTrustPolicy(*in.PolicyDocument); err != nil {
 		return nil, err
 	}
-	_, err := s.changeRole(ctx, *in.RoleName, func(r *store.Role) error {
-		r.AssumeRolePolicyDocument = *in.PolicyDocument
-		return nil
+	_, err := s.changeRole(ctx, *in.RoleName, func(ctx context.Context, tx store.Tx, r *store.Role) (err error) {
+		r.AssumeRolePolicyDocument, err = bindPrincipals(ctx, tx, *in.PolicyDocument)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -261,7 +278,11 @@ func (s *Service) DeleteRole(ctx context.Context, in *iam.DeleteRoleInput) (*iam
 func (s *Service) ListRoles(ctx context.Context, in *iam.ListRolesInput) (*iam.ListRolesOutput, error) {
 	account := caller(ctx).Account
 	roles, truncated, marker, err := listByPath(ctx, s, store.KindRole, account, in.Marker, in.MaxItems, in.PathPrefix,
-		func(r *store.Role) types.Role { return sdkRole(account, r, roleListed) })
+		func(ctx context.Context, tx store.Tx, r *store.Role) (types.Role, error) {
+			var err error
+			r.AssumeRolePolicyDocument, err = showPrincipals(ctx, tx, r.AssumeRolePolicyDocument)
+			return sdkRole(account, r, roleListed), err
+		})
 	if err != nil {
 		return nil, err
 	}

@@ -215,7 +215,9 @@ func PrincipalRef(kind store.Kind, id string) string { return string(kind) + ":"
 func (s *Service) ListUsers(ctx context.Context, in *iam.ListUsersInput) (*iam.ListUsersOutput, error) {
 	account := caller(ctx).Account
 	users, truncated, marker, err := listByPath(ctx, s, store.KindUser, account, in.Marker, in.MaxItems, in.PathPrefix,
-		func(u *store.User) types.User { return sdkUser(account, u, false) })
+		func(_ context.Context, _ store.Tx, u *store.User) (types.User, error) {
+			return sdkUser(account, u, false), nil
+		})
 	if err != nil {
 		return nil, err
 	}

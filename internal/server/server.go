@@ -290,6 +290,8 @@ func (s *Server) authenticate(r *http.Request, body []byte, o *outcome) (context
 // deployment issues temporary credentials; without it every session token is invalid.
 type SessionCredentials interface {
 	OpenSession(ctx context.Context, token string) (*session.Claims, error)
+	// SessionPrincipalExists reports whether the session's user or role still exists.
+	SessionPrincipalExists(ctx context.Context, p *principal.Principal) (bool, error)
 }
 
 // unsignedAction reports the STS actions that take no signature.
@@ -325,6 +327,15 @@ func (s *Server) authenticateSession(ctx context.Context, signed *sigv4.Signed, 
 		return nil, awsquery.Errorf(http.StatusForbidden, "SignatureDoesNotMatch", "Credential should be scoped to correct service: '%s'.", o.svc.SigningName)
 	}
 	o.caller = claims.Principal.ARN
+	// A session outlives nothing it came from: once its user or role is deleted (or deleted
+	// and re-created under the same name) AWS refuses the token for every operation.
+	exists, err := sc.SessionPrincipalExists(ctx, &claims.Principal)
+	if err != nil {
+		return nil, fmt.Errorf("check session principal: %w", err)
+	}
+	if !exists {
+		return nil, sigv4Error(sigv4.ErrInvalidClientTokenID())
+	}
 	return principal.NewContext(ctx, &claims.Principal), nil
 }
 

@@ -44,6 +44,8 @@ const (
 	// owner id (user id, or the account id for root) + "/" + the device's Key, so a user's
 	// devices are counted and listed by prefix.
 	KindMFAAssignment Kind = "mfa-assignment"
+	// KindMigration: Account "", Key = the name of a data migration that has run.
+	KindMigration Kind = "migration"
 )
 
 // Record is one stored entity. Data is an opaque JSON body owned by the typed helpers.
