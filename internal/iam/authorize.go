@@ -246,6 +246,18 @@ func unauthenticatedOp(action string) bool {
 // service is the signing name ("iam" or "sts").
 func (s *Service) AuthorizeOperation(ctx context.Context, service string, op *awsquery.OperationModel, form url.Values) error {
 	action := service + ":" + op.Name
+	if unauthenticatedOp(action) {
+		return nil
+	}
+	p := principal.FromContext(ctx)
+	if p == nil {
+		return awsquery.AccessDenied("User: anonymous is not authorized to perform: %s", action)
+	}
+	// What temporary credentials may call comes first, also for the operations below that
+	// skip the general step: a federation session must not reach AssumeRole.
+	if err := sessionLimits(p, service, op.Name); err != nil {
+		return err
+	}
 	switch action {
 	case "sts:GetCallerIdentity", "sts:GetSessionToken":
 		// AWS: no permission is needed, and policies cannot deny them.
@@ -256,17 +268,7 @@ func (s *Service) AuthorizeOperation(ctx context.Context, service string, op *aw
 		// TokenCode), then sts:TagSession and sts:SetSourceIdentity.
 		return nil
 	}
-	if unauthenticatedOp(action) {
-		return nil
-	}
-	p := principal.FromContext(ctx)
-	if p == nil {
-		return awsquery.AccessDenied("User: anonymous is not authorized to perform: %s", action)
-	}
-	if err := sessionLimits(p, service, op.Name); err != nil {
-		return err
-	}
-	if p.Type == principal.Root {
+	if p.Type == principal.Root && !namesOtherAccount(form, p.Account) {
 		// The root user may do everything in its account; the handler validates the input.
 		return nil
 	}
@@ -288,6 +290,36 @@ func (s *Service) AuthorizeOperation(ctx context.Context, service string, op *aw
 		}
 	}
 	return nil
+}
+
+// arnFields are the input members that name a request's resource by ARN.
+var arnFields = [...]string{"PolicyArn", "OpenIDConnectProviderArn", "SAMLProviderArn", "SerialNumber", "Arn", "PolicySourceArn", "EntityArn"}
+
+// namesOtherAccount reports whether a request names a resource ARN of an account other than
+// account, which even the root user may act on only as another account allows.
+func namesOtherAccount(form url.Values, account string) bool {
+	for _, f := range arnFields {
+		if a := arnAccount(form.Get(f)); a != "" && a != account {
+			return true
+		}
+	}
+	return false
+}
+
+// arnAccount returns the 12-digit account of an IAM or STS ARN; "" for anything else (AWS
+// managed policies have the account "aws").
+func arnAccount(a string) string {
+	rest, ok := strings.CutPrefix(a, "arn:aws:iam::")
+	if !ok {
+		if rest, ok = strings.CutPrefix(a, "arn:aws:sts::"); !ok {
+			return ""
+		}
+	}
+	account, _, _ := strings.Cut(rest, ":")
+	if !policy.IsAccountID(account) {
+		return ""
+	}
+	return account
 }
 
 // sessionLimits applies what AWS's "Compare AWS STS credentials" says temporary credentials

@@ -43,6 +43,12 @@ func (s *Service) accessesFor(ctx context.Context, p *principal.Principal, g *op
 			return nil, err
 		}
 		acc.Resource, acc.display = t.arn, t.display
+		if a := arnAccount(t.arn); a != "" && a != p.Account {
+			// A resource of another account is decided as a cross-account request: IAM
+			// resources have no resource-based policy, so it is denied. The handler would act
+			// in the caller's account, but nothing is decided as if the ARN were local.
+			acc.ResourceAccount = a
+		}
 		acc.Keys = s.guard.resourceKeys(serviceOf(g.ref.Action), t, g.ref.Resources)
 	}
 	acc.Keys = append(acc.Keys, actionKeys(g.ref.Keys, in, t)...)

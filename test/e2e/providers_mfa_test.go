@@ -182,7 +182,9 @@ func TestOIDCProviders(t *testing.T) {
 			_, err := c.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(missing)})
 			return err
 		}},
-		{"get with another account's ARN", "NoSuchEntity", "not found", func() error {
+		// Another account's resource is decided as a cross-account request, which nothing
+		// allows for IAM resources (they have no resource-based policies), even for root.
+		{"get with another account's ARN", "AccessDenied", "because no resource-based policy allows the iam:GetOpenIDConnectProvider action", func() error {
 			_, err := c.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(strings.Replace(arn, e.Account, "999999999999", 1))})
 			return err
 		}},
