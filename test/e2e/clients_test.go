@@ -25,6 +25,7 @@ func TestClientScripts(t *testing.T) {
 		// A user without policies, a read-only user, an explicit Deny beating
 		// AdministratorAccess and a permissions boundary capping it.
 		{"flows=enforcement client=aws-cli", []string{"bash", "clients/enforcement_awscli.sh"}},
+		{"flows=escalation client=boto3", []string{"python3", "clients/escalation_boto3.py"}},
 	}
 	for _, s := range scripts {
 		t.Run(s.name, func(t *testing.T) {
