@@ -199,22 +199,18 @@ func (t escTry) shown(s *escScene) string {
 type escPath struct {
 	name   string
 	action string
-	// base is mallory's inline policy before anything is granted ("" for none).
-	base  func(s *escScene) string
-	setup func(s *escScene) // as root
+	setup  func(s *escScene) // as root
 	// grant is the statement root then gives mallory: exactly action on exactly the resource
 	// of try.
 	grant func(s *escScene) string
 	try   escTry
-	// reason is why try is denied before the grant ("" for no identity-based policy).
-	reason string
 	// others are the same action on other resources (or outside grant's condition): denied
 	// with the grant too.
 	others []escTry
 	// state is what try would change, read back as root.
 	state func(s *escScene) string
-	// escalated does what the escalation makes possible ("" default: s.gained creates a
-	// user); it must fail before try succeeds and work after.
+	// escalated does what the escalation makes possible (nil: s.gained creates a user); it
+	// must fail before try succeeds and work after.
 	escalated func(s *escScene) error
 }
 
@@ -363,8 +359,8 @@ func TestEscalationPaths(t *testing.T) {
 			// The boundary allows the deletion; only the identity policy decides it.
 			name:   "DeleteUserPermissionsBoundary of oneself",
 			action: "iam:DeleteUserPermissionsBoundary",
-			base:   func(s *escScene) string { return escDoc(escAllow("iam:CreateUser", "*", "")) },
 			setup: func(s *escScene) {
+				s.putUserPolicy("mallory", "base", escDoc(escAllow("iam:CreateUser", "*", "")))
 				b := s.createPolicy("dev-boundary", escDoc(escAllow("iam:DeleteUserPermissionsBoundary", "*", ""), escAllow("iam:GetUser", "*", "")))
 				s.createUser("bob")
 				for _, u := range []string{"mallory", "bob"} {
@@ -384,18 +380,12 @@ func TestEscalationPaths(t *testing.T) {
 		t.Run("path="+p.name, func(t *testing.T) {
 			t.Parallel()
 			s := newEscScene(t)
-			if p.base != nil {
-				s.putUserPolicy("mallory", "base", p.base(s))
-			}
 			p.setup(s)
 			escalated := p.escalated
 			if escalated == nil {
 				escalated = func(s *escScene) error { return s.createUserAs(s.gained) }
 			}
-			reason := p.reason
-			if reason == "" {
-				reason = "because no identity-based policy allows the " + p.action + " action"
-			}
+			reason := "because no identity-based policy allows the " + p.action + " action"
 			enfDenied(t, escalated(s), "")
 
 			// Without a grant: AccessDenied with AWS's message, and nothing changes.
@@ -409,7 +399,7 @@ func TestEscalationPaths(t *testing.T) {
 			s.putUserPolicy("mallory", "grant", escDoc(p.grant(s)))
 			before = p.state(s) // the grant itself shows in PutUserPolicy's state
 			for _, o := range p.others {
-				enfDenied(t, o.call(s), enfNotAuthorized(s.e, "mallory", p.action, o.shown(s), "because no identity-based policy allows the "+p.action+" action"))
+				enfDenied(t, o.call(s), enfNotAuthorized(s.e, "mallory", p.action, o.shown(s), reason))
 			}
 			if got := p.state(s); got != before {
 				t.Errorf("a denied %s elsewhere changed state\n got %s\nwant %s", p.action, got, before)
