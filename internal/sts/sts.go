@@ -89,7 +89,7 @@ func New(st store.Store, iamSvc *iam.Service, keys *session.Keyring, now func() 
 		keys:    keys,
 		now:     now,
 		logger:  logger,
-		oidc:    newOIDCKeys(opts.HTTPClient, opts.DialIDP, now),
+		oidc:    newOIDCKeys(opts, now, logger),
 		roleUse: map[string]time.Time{},
 	}
 }

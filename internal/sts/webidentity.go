@@ -3,7 +3,6 @@ package sts
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -120,12 +119,10 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *sts.AssumeR
 		kid = tok.Headers[0].KeyID
 	}
 	keys, err := s.oidc.keys(ctx, issuer, prov.Thumbprints, kid)
-	if errors.Is(err, errIDPUnreachable) {
-		s.logger.WarnContext(ctx, "oidc keys", "issuer", issuer, "error", err.Error())
-		return nil, idpCommunicationError()
-	}
 	if err != nil {
-		return nil, s.internal(ctx, err)
+		// The issuer is unreachable or the caller left. Logged once per failed fetch, not per
+		// request: forged tokens can name a failing issuer at any rate.
+		return nil, idpCommunicationError()
 	}
 	var claims webClaims
 	verified := false
@@ -161,7 +158,13 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *sts.AssumeR
 	if audience == "" {
 		return nil, invalidIdentityToken("Incorrect token audience")
 	}
+	// With several audiences the authorized party is the audience (IAM User Guide, "Available
+	// keys for AWS web identity federation": the aud key is azp when it is set), so it must be a
+	// client id of the provider as well.
 	if len(claims.Audience) > 1 && claims.AZP != "" {
+		if !slices.Contains(prov.ClientIDs, claims.AZP) {
+			return nil, invalidIdentityToken("Incorrect token audience")
+		}
 		audience = claims.AZP
 	}
 
