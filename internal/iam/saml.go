@@ -357,6 +357,13 @@ func (s *Service) ListSAMLProviderTags(ctx context.Context, in *iam.ListSAMLProv
 	return &iam.ListSAMLProviderTagsOutput{Tags: tags, IsTruncated: truncated, Marker: marker}, nil
 }
 
+// SAMLProviderExpired reports whether p's ValidUntil (its metadata's validUntil, or a hundred
+// years after it was made) has passed at now; an expired provider cannot be used to federate
+// until new metadata is uploaded.
+func SAMLProviderExpired(p *store.SAMLProvider, now time.Time) bool {
+	return now.After(p.ValidUntil)
+}
+
 // SAMLProviderMetadata returns the parsed metadata (issuer and signing certificates) of the
 // SAML provider an ARN names in account, for AssumeRoleWithSAML. A provider that does not
 // exist is NoSuchEntity; one whose ValidUntil has passed is InvalidInput.
@@ -369,7 +376,7 @@ func (s *Service) SAMLProviderMetadata(ctx context.Context, account, providerARN
 	if err != nil {
 		return nil, err
 	}
-	if s.now().After(p.ValidUntil) {
+	if SAMLProviderExpired(p, s.now()) {
 		return nil, awsquery.InvalidInput("The SAML provider %s expired at %s.", providerARN, p.ValidUntil.Format(time.RFC3339))
 	}
 	m, err := samlmeta.Parse([]byte(p.Metadata))

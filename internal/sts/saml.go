@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/iam"
 	"github.com/gatehouse-iam/gatehouse/internal/samlmeta"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/policy"
@@ -40,8 +42,17 @@ const (
 	maxSAMLAssertion = 100000
 )
 
-// samlAudiences are the service provider names an assertion for AWS is addressed to.
-var samlAudiences = []string{"https://signin.aws.amazon.com/saml", "urn:amazon:webservices"}
+// samlEntityID is AWS's service provider name, an Audience besides the sign-in endpoints.
+const samlEntityID = "urn:amazon:webservices"
+
+// samlRedeemWindow is how long after its IssueInstant an assertion is accepted: AWS answers
+// ExpiredTokenException "Token must be redeemed within 5 minutes of issuance" past it (as
+// reported in Nike-Inc/gimme-aws-creds#251).
+const samlRedeemWindow = 5 * time.Minute
+
+// awsRegion is the form of a region code in a regional sign-in endpoint (us-east-2,
+// ap-southeast-5: the Region column of "AWS Sign-In endpoints" in the AWS General Reference).
+var awsRegion = regexp.MustCompile(`^[a-z]{2}-[a-z]+-[0-9]{1,2}$`)
 
 // samlAttributeKeys maps the attributes that AWS turns into SAML: condition keys (by their
 // OID names) to those keys.
@@ -94,17 +105,18 @@ func (s *Service) AssumeRoleWithSAML(ctx context.Context, in *sts.AssumeRoleWith
 	if prov == nil {
 		return nil, invalidIdentityToken("SAML provider %s does not exist.", provARN)
 	}
+	now := s.now()
+	// AWS is silent on the error; InvalidIdentityToken is the one of its list that fits.
+	if iam.SAMLProviderExpired(prov, now) {
+		return nil, invalidIdentityToken("The SAML provider %s expired at %s (its metadata's validUntil); upload current metadata with UpdateSAMLProvider to use it again.", provARN, prov.ValidUntil.UTC().Format(time.RFC3339))
+	}
 	meta, err := samlmeta.Parse([]byte(prov.Metadata))
 	if err != nil {
 		return nil, s.internal(ctx, err)
 	}
-	now := s.now()
-	a, err := verifySAML(aws.ToString(in.SAMLAssertion), meta, now)
+	a, err := verifySAML(aws.ToString(in.SAMLAssertion), meta, prov.UUID, now)
 	if err != nil {
 		return nil, err
-	}
-	if !a.notOnOrAfter.IsZero() && !now.Before(a.notOnOrAfter) {
-		return nil, awsquery.Errorf(http.StatusBadRequest, "ExpiredTokenException", "Token expired: current date/time %d must be before the expiration date/time %d", now.Unix(), a.notOnOrAfter.Unix())
 	}
 	if !a.hasRole(roleARN, provARN) {
 		return nil, awsquery.AccessDenied("Not authorized to perform sts:AssumeRoleWithSAML")
@@ -257,8 +269,9 @@ func first(vs []string) string {
 }
 
 // verifySAML decodes a base64 SAML Response, verifies the XML signature of the Response or of
-// its Assertion against the metadata's signing certificates, and reads the verified assertion.
-func verifySAML(encoded string, meta *samlmeta.Metadata, now time.Time) (*samlAssertion, error) {
+// its Assertion against the metadata's signing certificates, and reads the verified assertion
+// (readAssertion). providerID is the provider's SAMLProviderUUID.
+func verifySAML(encoded string, meta *samlmeta.Metadata, providerID string, now time.Time) (*samlAssertion, error) {
 	if len(encoded) > maxSAMLAssertion {
 		return nil, invalidIdentityToken("The SAML assertion is too large.")
 	}
@@ -315,11 +328,17 @@ func verifySAML(encoded string, meta *samlmeta.Metadata, now time.Time) (*samlAs
 	default:
 		return nil, invalidIdentityToken("Invalid SAML response: the signature does not verify with the provider's certificates.")
 	}
-	return readAssertion(assertion, meta, now)
+	return readAssertion(assertion, meta, providerID, now)
 }
 
-// readAssertion reads and checks a verified assertion.
-func readAssertion(el *etree.Element, meta *samlmeta.Metadata, now time.Time) (*samlAssertion, error) {
+// readAssertion reads and checks a verified assertion as AWS documents it (IAM User Guide,
+// "Configure SAML assertions for the authentication response"): issued by the provider,
+// exactly one bearer SubjectConfirmation whose SubjectConfirmationData has a NotOnOrAfter and
+// an AWS sign-in endpoint as Recipient, Conditions with AWS as an Audience, and current.
+// Every time it reads must parse: a time that does not is refused, never taken as absent.
+// Times not yet reached are allowed clockLeeway for the provider's clock, as ID tokens are;
+// expiry times are not.
+func readAssertion(el *etree.Element, meta *samlmeta.Metadata, providerID string, now time.Time) (*samlAssertion, error) {
 	a := &samlAssertion{attrs: map[string][]string{}}
 	if iss := childNS(el, nsAssertion, "Issuer"); iss != nil {
 		a.issuer = strings.TrimSpace(iss.Text())
@@ -327,6 +346,20 @@ func readAssertion(el *etree.Element, meta *samlmeta.Metadata, now time.Time) (*
 	if a.issuer != meta.EntityID {
 		return nil, invalidIdentityToken("The SAML assertion's issuer %q is not the provider's entity id.", a.issuer)
 	}
+	issued, ok, err := samlTime(el, "IssueInstant")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, invalidIdentityToken("The SAML assertion has no IssueInstant.")
+	}
+	if now.Add(clockLeeway).Before(issued) {
+		return nil, invalidIdentityToken("The SAML assertion is not yet valid: it was issued at %s.", issued.UTC().Format(time.RFC3339))
+	}
+	if !now.Before(issued.Add(samlRedeemWindow)) {
+		return nil, expiredToken("Token must be redeemed within 5 minutes of issuance")
+	}
+
 	subject := childNS(el, nsAssertion, "Subject")
 	if nameID := childNS(subject, nsAssertion, "NameID"); nameID != nil {
 		a.subject = strings.TrimSpace(nameID.Text())
@@ -335,45 +368,68 @@ func readAssertion(el *etree.Element, meta *samlmeta.Metadata, now time.Time) (*
 	if a.subject == "" {
 		return nil, invalidIdentityToken("The SAML assertion has no subject NameID.")
 	}
-	for _, sc := range childrenNS(subject, nsAssertion, "SubjectConfirmation") {
-		if sc.SelectAttrValue("Method", "") != bearerMethod {
-			continue
-		}
-		data := childNS(sc, nsAssertion, "SubjectConfirmationData")
-		if data == nil {
-			continue
-		}
-		a.recipient = data.SelectAttrValue("Recipient", "")
-		if t, ok := samlTime(data.SelectAttrValue("NotOnOrAfter", "")); ok {
-			a.notOnOrAfter = t
+	var data *etree.Element
+	if scs := childrenNS(subject, nsAssertion, "SubjectConfirmation"); len(scs) == 1 && scs[0].SelectAttrValue("Method", "") == bearerMethod {
+		if ds := childrenNS(scs[0], nsAssertion, "SubjectConfirmationData"); len(ds) == 1 {
+			data = ds[0]
 		}
 	}
-	if !isAWSRecipient(a.recipient) {
-		return nil, invalidIdentityToken("The SAML assertion's bearer SubjectConfirmationData must have the Recipient https://signin.aws.amazon.com/saml.")
+	if data == nil || data.SelectAttr("NotOnOrAfter") == nil || data.SelectAttr("Recipient") == nil {
+		return nil, invalidIdentityToken("The SAML assertion must have exactly one SubjectConfirmation, of Method %s, whose SubjectConfirmationData has both NotOnOrAfter and Recipient.", bearerMethod)
 	}
+	a.recipient = data.SelectAttrValue("Recipient", "")
+	if !isAWSRecipient(a.recipient, providerID) {
+		return nil, invalidIdentityToken("The SAML assertion's Recipient %q is not an AWS sign-in endpoint: use https://signin.aws.amazon.com/saml (or /static/saml), https://REGION.signin.aws.amazon.com/saml, or either with /acs/ and the provider's SAMLProviderUUID.", a.recipient)
+	}
+	if a.notOnOrAfter, _, err = samlTime(data, "NotOnOrAfter"); err != nil {
+		return nil, err
+	}
+	notBefore, _, err := samlTime(data, "NotBefore")
+	if err != nil {
+		return nil, err
+	}
+
 	cond := childNS(el, nsAssertion, "Conditions")
 	if cond == nil {
 		return nil, invalidIdentityToken("The SAML assertion has no Conditions.")
 	}
-	if t, ok := samlTime(cond.SelectAttrValue("NotBefore", "")); ok && now.Add(clockLeeway).Before(t) {
-		return nil, invalidIdentityToken("The SAML assertion is not yet valid.")
+	condNotBefore, _, err := samlTime(cond, "NotBefore")
+	if err != nil {
+		return nil, err
 	}
-	if t, ok := samlTime(cond.SelectAttrValue("NotOnOrAfter", "")); ok && (a.notOnOrAfter.IsZero() || t.Before(a.notOnOrAfter)) {
+	if condNotBefore.After(notBefore) {
+		notBefore = condNotBefore
+	}
+	if t, ok, err := samlTime(cond, "NotOnOrAfter"); err != nil {
+		return nil, err
+	} else if ok && t.Before(a.notOnOrAfter) {
 		a.notOnOrAfter = t
 	}
 	audienceOK := false
 	for _, ar := range childrenNS(cond, nsAssertion, "AudienceRestriction") {
 		for _, au := range childrenNS(ar, nsAssertion, "Audience") {
-			if slices.Contains(samlAudiences, strings.TrimSpace(au.Text())) {
+			if v := strings.TrimSpace(au.Text()); v == samlEntityID || isAWSRecipient(v, providerID) {
 				audienceOK = true
 			}
 		}
 	}
 	if !audienceOK {
-		return nil, invalidIdentityToken("The SAML assertion's audience must be https://signin.aws.amazon.com/saml.")
+		return nil, invalidIdentityToken("The SAML assertion's audience must be https://signin.aws.amazon.com/saml or urn:amazon:webservices.")
 	}
-	if authn := childNS(el, nsAssertion, "AuthnStatement"); authn != nil {
-		if t, ok := samlTime(authn.SelectAttrValue("SessionNotOnOrAfter", "")); ok {
+	if now.Add(clockLeeway).Before(notBefore) {
+		return nil, invalidIdentityToken("The SAML assertion is not yet valid.")
+	}
+	if !now.Before(a.notOnOrAfter) {
+		// AWS's message, as aws-sdk-go reports it in Versent/saml2aws#759.
+		return nil, expiredToken("Response has expired")
+	}
+
+	for _, authn := range childrenNS(el, nsAssertion, "AuthnStatement") {
+		t, ok, err := samlTime(authn, "SessionNotOnOrAfter")
+		if err != nil {
+			return nil, err
+		}
+		if ok && (a.sessionNotOnOrAfter.IsZero() || t.Before(a.sessionNotOnOrAfter)) {
 			a.sessionNotOnOrAfter = t
 		}
 	}
@@ -386,6 +442,10 @@ func readAssertion(el *etree.Element, meta *samlmeta.Metadata, now time.Time) (*
 		}
 	}
 	return a, nil
+}
+
+func expiredToken(msg string) error {
+	return awsquery.Errorf(http.StatusBadRequest, "ExpiredTokenException", "%s", msg)
 }
 
 // inheritNamespaces declares on el the namespace prefixes its ancestor root declares, so the
@@ -402,22 +462,44 @@ func inheritNamespaces(root, el *etree.Element) {
 	}
 }
 
-func isAWSRecipient(r string) bool {
-	if r == "https://signin.aws.amazon.com/saml" {
-		return true
-	}
-	// Regional sign-in endpoints: https://REGION.signin.aws.amazon.com/saml.
+// isAWSRecipient reports whether r is an AWS sign-in endpoint that SAML responses are posted
+// to (IAM User Guide, "Configure SAML assertions for the authentication response"):
+// https://signin.aws.amazon.com/saml and https://signin.aws.amazon.com/static/saml, the regional
+// https://REGION.signin.aws.amazon.com/saml, and either of the /saml forms followed by /acs/ and
+// the provider's SAMLProviderUUID (providerID), which providers that encrypt assertions use.
+func isAWSRecipient(r, providerID string) bool {
 	rest, ok := strings.CutPrefix(r, "https://")
-	region, tail, _ := strings.Cut(rest, ".")
-	return ok && region != "" && tail == "signin.aws.amazon.com/saml"
+	if !ok {
+		return false
+	}
+	host, path, _ := strings.Cut(rest, "/")
+	global := host == "signin.aws.amazon.com"
+	if region, regional := strings.CutSuffix(host, ".signin.aws.amazon.com"); !global && !(regional && awsRegion.MatchString(region)) {
+		return false
+	}
+	switch path {
+	case "saml":
+		return true
+	case "static/saml":
+		return global // AWS documents no regional form of it
+	}
+	id, ok := strings.CutPrefix(path, "saml/acs/")
+	return ok && providerID != "" && id == providerID
 }
 
-func samlTime(s string) (time.Time, bool) {
-	if s == "" {
-		return time.Time{}, false
+// samlTime reads the xs:dateTime attribute name of el; present is false when el has none. A
+// value that does not parse (one without its time zone, 2026-12-03T10:16:21, included) is an
+// error, never taken as absent.
+func samlTime(el *etree.Element, name string) (t time.Time, present bool, err error) {
+	attr := el.SelectAttr(name)
+	if attr == nil {
+		return time.Time{}, false, nil
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	return t, err == nil
+	t, perr := time.Parse(time.RFC3339Nano, strings.TrimSpace(attr.Value))
+	if perr != nil {
+		return time.Time{}, true, invalidIdentityToken("The SAML assertion's %s %s %q is not an xs:dateTime in UTC such as 2026-12-03T10:16:21Z.", el.Tag, name, attr.Value)
+	}
+	return t, true, nil
 }
 
 func childNS(el *etree.Element, ns, tag string) *etree.Element {

@@ -20,6 +20,12 @@ import (
 // signedResponse builds a SAML response for AWS whose assertion is signed with key.
 func signedResponse(tb testing.TB, cert tls.Certificate, entityID string, now time.Time) string {
 	tb.Helper()
+	return editedResponse(tb, cert, entityID, now, nil)
+}
+
+// editedResponse is signedResponse with the assertion changed by edit before it is signed.
+func editedResponse(tb testing.TB, cert tls.Certificate, entityID string, now time.Time, edit func(as *etree.Element)) string {
+	tb.Helper()
 	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 	doc := etree.NewDocument()
 	resp := doc.CreateElement("samlp:Response")
@@ -29,6 +35,7 @@ func signedResponse(tb testing.TB, cert tls.Certificate, entityID string, now ti
 	as := etree.NewElement("saml:Assertion")
 	as.CreateAttr("xmlns:saml", nsAssertion)
 	as.CreateAttr("ID", "_a1")
+	as.CreateAttr("IssueInstant", ts(now))
 	as.CreateElement("saml:Issuer").SetText(entityID)
 	subj := as.CreateElement("saml:Subject")
 	subj.CreateElement("saml:NameID").SetText("alice")
@@ -43,6 +50,9 @@ func signedResponse(tb testing.TB, cert tls.Certificate, entityID string, now ti
 	attr := as.CreateElement("saml:AttributeStatement").CreateElement("saml:Attribute")
 	attr.CreateAttr("Name", attrSessionName)
 	attr.CreateElement("saml:AttributeValue").SetText("alice")
+	if edit != nil {
+		edit(as)
+	}
 	ctx := dsig.NewDefaultSigningContext(dsig.TLSCertKeyStore(cert))
 	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
 	signed, err := ctx.SignEnveloped(as)
@@ -56,6 +66,9 @@ func signedResponse(tb testing.TB, cert tls.Certificate, entityID string, now ti
 	}
 	return base64.StdEncoding.EncodeToString(out)
 }
+
+// testProviderID is the SAMLProviderUUID of the provider the tests verify for.
+const testProviderID = "SAMLTESTPROVIDER000001"
 
 func testIdPCert(tb testing.TB) (tls.Certificate, *x509.Certificate) {
 	tb.Helper()
@@ -88,12 +101,12 @@ func FuzzVerifySAML(f *testing.F) {
 	f.Add(base64.StdEncoding.EncodeToString([]byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"/></samlp:Response>`)))
 	f.Add("")
 	f.Fuzz(func(t *testing.T, in string) {
-		a, err := verifySAML(in, meta, now)
+		a, err := verifySAML(in, meta, testProviderID, now)
 		if err != nil {
 			return
 		}
-		if a.issuer != meta.EntityID || a.subject == "" || !isAWSRecipient(a.recipient) {
-			t.Fatalf("accepted an assertion of issuer %q subject %q recipient %q", a.issuer, a.subject, a.recipient)
+		if a.issuer != meta.EntityID || a.subject == "" || !isAWSRecipient(a.recipient, testProviderID) || !now.Before(a.notOnOrAfter) {
+			t.Fatalf("accepted an assertion of issuer %q subject %q recipient %q until %v", a.issuer, a.subject, a.recipient, a.notOnOrAfter)
 		}
 	})
 }
@@ -115,7 +128,7 @@ func TestVerifySAML(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a, err := verifySAML(c.in, meta, now)
+			a, err := verifySAML(c.in, meta, testProviderID, now)
 			if (err == nil) != c.ok {
 				t.Fatalf("verifySAML = %+v, %v; want ok=%v", a, err, c.ok)
 			}

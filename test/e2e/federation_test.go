@@ -579,7 +579,8 @@ func TestAssumeRoleWithSAML(t *testing.T) {
 				a.Parent().AddChild(evilAssertion)
 			}
 		})), "InvalidIdentityToken", "exactly one assertion"},
-		{"case=expired", idp.response(t, with(func(o *samlOpts) { o.NotOnOrAfter = time.Now().Add(-time.Minute) })), "ExpiredTokenException", "Token expired"},
+		// AWS's message, as aws-sdk-go reports it in Versent/saml2aws#759.
+		{"case=expired", idp.response(t, with(func(o *samlOpts) { o.NotOnOrAfter = time.Now().Add(-time.Minute) })), "ExpiredTokenException", "Response has expired"},
 		{"case=wrong audience", idp.response(t, with(func(o *samlOpts) { o.Audience = "https://other.example/sp" })), "InvalidIdentityToken", "audience"},
 		{"case=wrong recipient", idp.response(t, with(func(o *samlOpts) { o.Recipient = "https://other.example/acs" })), "InvalidIdentityToken", "Recipient"},
 		{"case=wrong issuer", idp.response(t, with(func(o *samlOpts) { o.Issuer = "https://evil.example/idp" })), "InvalidIdentityToken", "issuer"},
