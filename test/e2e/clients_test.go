@@ -26,6 +26,9 @@ func TestClientScripts(t *testing.T) {
 		// AdministratorAccess and a permissions boundary capping it.
 		{"flows=enforcement client=aws-cli", []string{"bash", "clients/enforcement_awscli.sh"}},
 		{"flows=escalation client=boto3", []string{"python3", "clients/escalation_boto3.py"}},
+		// Trust policies bound by unique id, sessions of deleted principals, federation limits
+		// and another account's resources.
+		{"flows=principals client=boto3", []string{"python3", "clients/principals_boto3.py"}},
 	}
 	for _, s := range scripts {
 		t.Run(s.name, func(t *testing.T) {
