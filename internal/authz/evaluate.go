@@ -171,6 +171,14 @@ func (e *evaluation) run() Result {
 	}
 	switch e.grant() {
 	case grantDirect:
+		// A trust policy naming the caller still leaves it inside its boundary and session
+		// policies: "If a permissions boundary is set for the user, then it must allow the
+		// sts:AssumeRole action" (IAM User Guide, "Update a role trust policy").
+		if trustAction(req.Action) {
+			if t := e.capGap(dBound, dSess); t != "" {
+				return denied(ImplicitDeny, t)
+			}
+		}
 		return Result{Decision: Allowed}
 	case grantRole:
 		if t := e.capGap(dBound, dSess); t != "" {
@@ -289,15 +297,19 @@ func (e *evaluation) grant() grant {
 	return grantRole
 }
 
+// trustAction reports the STS actions a role trust policy governs.
+func trustAction(a string) bool {
+	return hasPrefixFold(a, "sts:AssumeRole") || strings.EqualFold(a, "sts:TagSession") ||
+		strings.EqualFold(a, "sts:SetSourceIdentity")
+}
+
 // resourcePolicyRequired reports whether the request's resource policy must allow even in the
 // caller's own account: role trust policies (the STS actions they govern) and KMS key policies.
 func resourcePolicyRequired(req *Request) bool {
 	if req.ResourcePolicy == nil {
 		return false
 	}
-	a := req.Action
-	return hasPrefixFold(a, "sts:AssumeRole") || strings.EqualFold(a, "sts:TagSession") ||
-		strings.EqualFold(a, "sts:SetSourceIdentity") || hasPrefixFold(a, "kms:")
+	return trustAction(req.Action) || hasPrefixFold(req.Action, "kms:")
 }
 
 func hasPrefixFold(s, prefix string) bool {

@@ -668,7 +668,6 @@ func TestEscalationPassRole(t *testing.T) {
 // edit a trust policy, or is already named in one, gets the role's permissions past her
 // boundary.
 func TestEscalationBoundaryAssumeRole(t *testing.T) {
-	t.Skip("known hole: an IAM user whose permissions boundary does not allow sts:AssumeRole assumes a role whose trust policy names her ARN (AssumeRole succeeds, with or without an identity policy allowing sts:AssumeRole); AWS denies: the boundary must allow sts:AssumeRole")
 	t.Parallel()
 	for _, tc := range []struct {
 		name     string

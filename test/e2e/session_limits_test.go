@@ -176,7 +176,10 @@ func TestCrossAccountResources(t *testing.T) {
 			action string
 			call   func() error
 		}{
-			{"iam:GetPolicy", func() error { _, err := c.c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(theirARN)}); return err }},
+			{"iam:GetPolicy", func() error {
+				_, err := c.c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(theirARN)})
+				return err
+			}},
 			{"iam:CreatePolicyVersion", func() error {
 				_, err := c.c.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(theirARN), PolicyDocument: aws.String(allowAll), SetAsDefault: true})
 				return err
