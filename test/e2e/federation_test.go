@@ -110,26 +110,53 @@ func thumbprint(c *x509.Certificate) string {
 // oidcIssuer is an OpenID Connect issuer on loopback: a discovery document, a JWKS and a
 // signing key.
 type oidcIssuer struct {
-	URL        string // https://127.0.x.y
-	Host       string // the provider URL without https://
-	Thumbprint string
-	key        *rsa.PrivateKey
-	kid        string
-	jwksHits   atomic.Int32
-	mu         sync.Mutex
-	published  []jose.JSONWebKey
+	URL           string // https://127.0.x.y
+	Host          string // the provider URL without https://
+	Thumbprint    string
+	key           *rsa.PrivateKey
+	kid           string
+	jwksHits      atomic.Int32
+	discoveryHits atomic.Int32
+	mu            sync.Mutex
+	published     []jose.JSONWebKey
 }
 
-func newOIDCIssuer(t *testing.T) *oidcIssuer {
+// issuerOpts shape an issuer: its TLS certificate and the thumbprint its IAM provider lists
+// (nil: self-signed for its address), and a slow or failing discovery endpoint.
+type issuerOpts struct {
+	cert   func(ip string) (tls.Certificate, string)
+	delay  time.Duration // before the discovery document is answered
+	status int           // the discovery endpoint's answer when not 0 (200 with the document)
+}
+
+func newOIDCIssuer(t *testing.T) *oidcIssuer { return newOIDCIssuerWith(t, issuerOpts{}) }
+
+func newOIDCIssuerWith(t *testing.T, o issuerOpts) *oidcIssuer {
 	t.Helper()
 	ln, ip := listenIDP(t)
-	cert, x := selfSigned(t, ip)
+	if o.cert == nil {
+		o.cert = func(ip string) (tls.Certificate, string) {
+			cert, x := selfSigned(t, ip)
+			return cert, thumbprint(x)
+		}
+	}
+	cert, tp := o.cert(ip)
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	stsOK(t, err)
-	iss := &oidcIssuer{URL: "https://" + ip, Host: ip, Thumbprint: thumbprint(x), key: key, kid: "k1"}
+	iss := &oidcIssuer{URL: "https://" + ip, Host: ip, Thumbprint: tp, key: key, kid: "k1"}
 	iss.published = []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		iss.discoveryHits.Add(1)
+		select {
+		case <-time.After(o.delay):
+		case <-r.Context().Done():
+			return
+		}
+		if o.status != 0 {
+			w.WriteHeader(o.status)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"issuer": iss.URL, "jwks_uri": iss.URL + "/keys", "id_token_signing_alg_values_supported": []string{"RS256"}})
 	})
@@ -317,9 +344,10 @@ type samlOpts struct {
 	NotOnOrAfter      time.Time
 	SessionNotOnAfter time.Time
 	Attrs             map[string][]string
-	SignResponse      bool             // sign the Response instead of the Assertion
-	Signer            *tls.Certificate // another key than the IdP's
-	Mutate            func(assertion *etree.Element)
+	SignResponse      bool                           // sign the Response instead of the Assertion
+	Signer            *tls.Certificate               // another key than the IdP's
+	Mutate            func(assertion *etree.Element) // after signing
+	Edit              func(assertion *etree.Element) // before signing, as the IdP writes it
 }
 
 func newSAMLIdP(t *testing.T) *samlIdP {
@@ -457,6 +485,9 @@ func (i *samlIdP) build(o samlOpts) (string, error) {
 		attr(k, vs...)
 	}
 
+	if o.Edit != nil {
+		o.Edit(as)
+	}
 	signer := i.cert
 	if o.Signer != nil {
 		signer = *o.Signer
