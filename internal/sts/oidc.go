@@ -30,17 +30,19 @@ import (
 // naming it in a forged token. What that costs is bounded: concurrent callers share one fetch
 // per issuer, a fetch (discovery document and key set together) ends after oidcTimeout, an
 // issuer whose fetch failed is not asked again before a back-off (idpBackoffMin, doubling up to
-// idpBackoffMax) and meanwhile callers get IDPCommunicationError at once, and at most
-// maxIDPFetches fetches run at a time.
+// idpBackoffMax) and meanwhile callers get IDPCommunicationError at once, at most
+// maxIDPFetches fetches run at a time, and at most maxFetchWaiters callers wait on one (the
+// others are answered at once, so a slow issuer cannot hold thousands of connections open).
 const (
-	jwksTTL        = time.Hour
-	jwksRefetchMin = 30 * time.Second
-	oidcFetchLimit = 1 << 20 // bytes of a discovery document or key set
-	oidcTimeout    = 10 * time.Second
-	idpBackoffMin  = 2 * time.Second
-	idpBackoffMax  = 5 * time.Minute
-	maxIDPFetches  = 16
-	maxIssuers     = 1024 // cached issuers; registered providers bound them in practice
+	jwksTTL         = time.Hour
+	jwksRefetchMin  = 30 * time.Second
+	oidcFetchLimit  = 1 << 20 // bytes of a discovery document or key set
+	oidcTimeout     = 10 * time.Second
+	idpBackoffMin   = 2 * time.Second
+	idpBackoffMax   = 5 * time.Minute
+	maxIDPFetches   = 16
+	maxFetchWaiters = 64
+	maxIssuers      = 1024 // cached issuers; registered providers bound them in practice
 )
 
 // errIDPUnreachable is a failure to fetch an issuer's discovery document or keys.
@@ -69,6 +71,7 @@ type issuerKeys struct {
 	retryAt     time.Time // after a failure, no fetch before then
 	err         error     // the last failure
 	inflight    chan struct{}
+	waiters     int // callers waiting on inflight
 }
 
 func newOIDCKeys(opts Options, now func() time.Time, logger *slog.Logger) *oidcKeys {
@@ -111,13 +114,22 @@ func (o *oidcKeys) keys(ctx context.Context, issuer string, thumbprints []string
 			err := e.err
 			o.mu.Unlock()
 			return nil, err
+		} else if e.waiters >= maxFetchWaiters {
+			o.mu.Unlock()
+			return nil, fmt.Errorf("%w: %d callers wait on a fetch from %s already", errIDPUnreachable, maxFetchWaiters, issuer)
 		}
 		wait := e.inflight
+		e.waiters++
 		o.mu.Unlock()
 		select {
 		case <-wait:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+		}
+		o.mu.Lock()
+		e.waiters--
+		o.mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 	}
 }

@@ -349,3 +349,51 @@ func TestOIDCKeysFetchesBounded(t *testing.T) {
 		t.Errorf("%d fetches, want %d", n, maxIDPFetches)
 	}
 }
+
+// TestOIDCKeysWaitersBounded checks that at most maxFetchWaiters callers wait on one fetch:
+// the next is answered at once, so a slow issuer cannot hold a connection open per caller.
+func TestOIDCKeysWaitersBounded(t *testing.T) {
+	t.Parallel()
+	ti := newTestIssuer(t, true)
+	o := ti.keys(&testClock{t: time.Now()})
+	tp := []string{ti.ca.thumbprint()}
+	const issuer = "https://crowded.idp.test"
+	var wg sync.WaitGroup
+	errs := make(chan error, maxFetchWaiters)
+	for range maxFetchWaiters {
+		wg.Go(func() {
+			_, err := o.keys(context.Background(), issuer, tp, "k1")
+			errs <- err
+		})
+	}
+	waiting := func() int {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if e := o.byIssuer[issuer]; e != nil {
+			return e.waiters
+		}
+		return 0
+	}
+	for deadline := time.Now().Add(5 * time.Second); waiting() < maxFetchWaiters && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	start := time.Now()
+	_, err := o.keys(context.Background(), issuer, tp, "k1")
+	if !errors.Is(err, errIDPUnreachable) || !strings.Contains(err.Error(), "wait on a fetch") {
+		t.Fatalf("keys with %d callers waiting = %v", maxFetchWaiters, err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("refused after %v, want at once", d)
+	}
+	close(ti.gate)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("a waiting caller: %v", err)
+		}
+	}
+	if n := ti.hits.Load(); n != 1 {
+		t.Errorf("%d fetches, want 1", n)
+	}
+}

@@ -40,15 +40,17 @@ func (l latencies) p99() time.Duration {
 }
 
 // TestForgedTokenFloodLatency floods the server with forged web identity tokens that name a
-// registered issuer which is slow (2 s) and then fails, and measures signed requests of other
-// callers (GetCallerIdentity and GetUser with aws-sdk-go-v2) without and then with the flood,
-// in one run. The figures are logged (go test -run TestForgedTokenFloodLatency -v); the only
+// registered issuer which is slow (2 s) and then fails, at a fixed rate whatever the answers
+// take (as an attacker sends), and measures signed requests of other callers
+// (GetCallerIdentity and GetUser with aws-sdk-go-v2) without and then with the flood, in one
+// run. The figures are logged (go test -run TestForgedTokenFloodLatency -v); the only latency
 // bound is a generous one against the pathological case, other requests waiting on identity
 // provider fetches (10 s each).
 func TestForgedTokenFloodLatency(t *testing.T) {
 	const (
 		phase     = 3 * time.Second // each measurement phase
-		flooders  = 64              // concurrent forged-token callers
+		rate      = 500             // forged calls a second
+		maxFlight = 3000            // forged calls in flight at most (file descriptors)
 		issuerLag = 2 * time.Second // before the issuer answers, with 503
 	)
 	e := newEnv(t)
@@ -83,55 +85,77 @@ func TestForgedTokenFloodLatency(t *testing.T) {
 	measure(300 * time.Millisecond) // warm the caches and connections
 	baseGCI, baseGetUser := measure(phase)
 
-	// The flood: unsigned AssumeRoleWithWebIdentity over plain HTTP, as an attacker would send.
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: flooders}}
-	stop := make(chan struct{})
+	// The flood: unsigned AssumeRoleWithWebIdentity over plain HTTP, rate a second.
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: maxFlight}}
 	var (
-		wg        sync.WaitGroup
-		mu        sync.Mutex
-		flood     latencies
-		unexpect  atomic.Int32
-		firstBody atomic.Value
+		wg                       sync.WaitGroup
+		mu                       sync.Mutex
+		flood                    latencies
+		inFlight, peak, unexpect atomic.Int32
+		skipped                  int
+		firstBody                atomic.Value
 	)
-	for i := range flooders {
-		wg.Go(func() {
-			for n := i; ; n += flooders {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				form := url.Values{"Action": {"AssumeRoleWithWebIdentity"}, "Version": {"2011-06-15"}, "RoleArn": {role},
-					"RoleSessionName": {"forged"}, "WebIdentityToken": {tokens[n%len(tokens)]}}
-				start := time.Now()
-				resp, err := client.Post(e.URL, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-				if err != nil {
-					unexpect.Add(1)
+	forge := func(token string) {
+		defer wg.Done()
+		defer inFlight.Add(-1)
+		form := url.Values{"Action": {"AssumeRoleWithWebIdentity"}, "Version": {"2011-06-15"}, "RoleArn": {role},
+			"RoleSessionName": {"forged"}, "WebIdentityToken": {token}}
+		start := time.Now()
+		resp, err := client.Post(e.URL, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+		if err != nil {
+			unexpect.Add(1)
+			firstBody.CompareAndSwap(nil, err.Error())
+			return
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		d := time.Since(start)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "<Code>IDPCommunicationError</Code>") {
+			unexpect.Add(1)
+			firstBody.CompareAndSwap(nil, string(body))
+		}
+		mu.Lock()
+		flood = append(flood, d)
+		mu.Unlock()
+	}
+	stop := make(chan struct{})
+	sent := 0
+	generated := make(chan struct{})
+	go func() {
+		defer close(generated)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			for range rate / 100 {
+				if inFlight.Load() >= maxFlight {
+					skipped++
 					continue
 				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				d := time.Since(start)
-				if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "<Code>IDPCommunicationError</Code>") {
-					unexpect.Add(1)
-					firstBody.CompareAndSwap(nil, string(body))
+				n := inFlight.Add(1)
+				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 				}
-				mu.Lock()
-				flood = append(flood, d)
-				mu.Unlock()
+				wg.Add(1)
+				go forge(tokens[sent%len(tokens)])
+				sent++
 			}
-		})
-	}
+		}
+	}()
 	floodStart := time.Now()
 	floodGCI, floodGetUser := measure(phase + issuerLag)
 	close(stop)
+	<-generated
 	wg.Wait()
 	floodTime := time.Since(floodStart)
 
 	t.Logf("other requests without the flood: GetCallerIdentity %v; GetUser %v", baseGCI, baseGetUser)
 	t.Logf("other requests during the flood:  GetCallerIdentity %v; GetUser %v", floodGCI, floodGetUser)
-	t.Logf("flood: %d forged AssumeRoleWithWebIdentity from %d callers in %v (%.0f/s): %v; the issuer was asked %d times",
-		len(flood), flooders, floodTime.Round(time.Millisecond), float64(len(flood))/floodTime.Seconds(), flood, slow.discoveryHits.Load())
+	t.Logf("flood: %d forged AssumeRoleWithWebIdentity sent at %d/s (%d not sent, %d in flight at the most) over %v: %v; the issuer was asked %d times",
+		sent, rate, skipped, peak.Load(), floodTime.Round(time.Millisecond), flood, slow.discoveryHits.Load())
 
 	if n := unexpect.Load(); n > 0 {
 		t.Errorf("%d forged calls were not answered IDPCommunicationError; first: %v", n, firstBody.Load())
