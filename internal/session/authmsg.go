@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -211,7 +210,7 @@ func findStatement(req *authz.Request, mt authz.Matched) *policy.Statement {
 func (k *Keyring) EncodeAuthorizationMessage(ctx context.Context, m *AuthorizationMessage) (string, error) {
 	c := *m
 	c.normalize()
-	maxPlain := base64.RawURLEncoding.DecodedLen(MaxEncodedMessage) - overhead
+	maxPlain := tokenEncoding.DecodedLen(MaxEncodedMessage) - overhead
 	for step := 0; ; step++ {
 		data, err := json.Marshal(&c)
 		if err != nil {

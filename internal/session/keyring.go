@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,6 +67,11 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 
 // maxPooledBuf bounds the buffers kept in bufPool, so one huge token does not pin memory.
 const maxPooledBuf = 16 << 10
+
+// tokenEncoding spells every sealed value. Decoding is strict, so that a token has exactly one
+// spelling: without Strict the unused low bits of the last character are ignored and up to 15
+// other last characters open the same token.
+var tokenEncoding = base64.RawURLEncoding.Strict()
 
 // Options tune a Keyring; zero fields take the defaults.
 type Options struct {
@@ -198,13 +204,14 @@ func (k *Keyring) seal(ctx context.Context, format byte, plain []byte) (string, 
 		return "", fmt.Errorf("session: nonce: %w", err)
 	}
 	out = key.aead.Seal(out, out[headerLen:headerLen+nonceLen], plain, out[:headerLen])
-	return base64.RawURLEncoding.EncodeToString(out), nil
+	return tokenEncoding.EncodeToString(out), nil
 }
 
 // open decodes and authenticates a sealed value of the given format; plain is appended to dst.
 func (k *Keyring) open(ctx context.Context, format byte, token string, dst []byte) ([]byte, error) {
-	n := base64.RawURLEncoding.DecodedLen(len(token))
-	if n < overhead {
+	n := tokenEncoding.DecodedLen(len(token))
+	// Even a strict decoder skips CR and LF, which would be further spellings.
+	if n < overhead || strings.ContainsAny(token, "\r\n") {
 		return nil, ErrInvalid
 	}
 	var raw []byte
@@ -213,7 +220,7 @@ func (k *Keyring) open(ctx context.Context, format byte, token string, dst []byt
 	} else {
 		raw = make([]byte, n)
 	}
-	m, err := base64.RawURLEncoding.Decode(raw, []byte(token))
+	m, err := tokenEncoding.Decode(raw, []byte(token))
 	if err != nil || m != n || raw[0] != format {
 		return nil, ErrInvalid
 	}
