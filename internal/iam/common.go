@@ -54,13 +54,29 @@ func pageOf(marker *string, maxItems *int32) (page, error) {
 		p.limit = int(*maxItems)
 	}
 	if marker != nil && *marker != "" {
-		after, err := base64.RawURLEncoding.DecodeString(*marker)
-		if err != nil {
+		after, ok := decodeMarker(*marker)
+		if !ok {
 			return p, awsquery.ValidationError("Invalid Marker: %q is not a marker this service returned.", *marker)
 		}
-		p.after = string(after)
+		p.after = after
 	}
 	return p, nil
+}
+
+// markerEncoding spells Marker values. Decoding is strict, so that a marker has one spelling
+// (a lenient decoder ignores the unused low bits of the last character).
+var markerEncoding = base64.RawURLEncoding.Strict()
+
+func encodeMarker(s string) *string { return aws.String(markerEncoding.EncodeToString([]byte(s))) }
+
+// decodeMarker returns what a Marker encodes; ok is false when m is not a marker's spelling.
+func decodeMarker(m string) (string, bool) {
+	// Even a strict decoder skips CR and LF, which would be further spellings.
+	if strings.ContainsAny(m, "\r\n") {
+		return "", false
+	}
+	b, err := markerEncoding.DecodeString(m)
+	return string(b), err == nil
 }
 
 // list runs q with one extra record to learn whether the page is truncated; it returns the
@@ -120,7 +136,7 @@ func cut[T any](items []T, limit int, key func(T) string) ([]T, bool, *string, e
 		return items, false, nil, nil
 	}
 	items = items[:limit]
-	return items, true, aws.String(base64.RawURLEncoding.EncodeToString([]byte(key(items[limit-1])))), nil
+	return items, true, encodeMarker(key(items[limit-1])), nil
 }
 
 // validatePathPrefix checks a PathPrefix filter, which must look like a path.

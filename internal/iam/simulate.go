@@ -46,9 +46,10 @@ func (sim *simulation) run(marker *string, maxItems *int32) (simulationPage, err
 		limit = int(*maxItems)
 	}
 	if marker != nil && *marker != "" {
-		b, err := base64.RawURLEncoding.DecodeString(*marker)
-		n, cerr := strconv.Atoi(string(b))
-		if err != nil || cerr != nil || n < 0 {
+		s, ok := decodeMarker(*marker)
+		n, err := strconv.Atoi(s)
+		// The position as Itoa writes it, so that "+1" or "01" are not other spellings of "1".
+		if !ok || err != nil || n < 0 || strconv.Itoa(n) != s {
 			return simulationPage{}, awsquery.InvalidInput("Invalid Marker: %q is not a marker this service returned.", *marker)
 		}
 		start = n
@@ -66,7 +67,7 @@ func (sim *simulation) run(marker *string, maxItems *int32) (simulationPage, err
 		page.results = append(page.results, evaluationResult(&req, authz.Explain(&req), len(sim.resources) > 0, sim.sourceType))
 		if len(page.results) == limit && i+1 < total {
 			page.truncated = true
-			page.marker = aws.String(base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(i + 1))))
+			page.marker = encodeMarker(strconv.Itoa(i + 1))
 		}
 	}
 	return page, nil
