@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
 )
 
 type nodeKind uint8
@@ -19,7 +20,8 @@ const (
 )
 
 // node is a JSON value with its place in the document. Objects keep their members in order,
-// duplicates included: IAM accepts duplicate keys and the last one wins.
+// duplicates included: Parse refuses them (IAM does for new and edited policies), but
+// RewritePrincipals reads documents stored before it did.
 type node struct {
 	kind       nodeKind
 	str        string // string, number (as written) or bool ("true"/"false")
@@ -27,6 +29,7 @@ type node struct {
 	vals       []*node
 	elems      []*node
 	start, end int // byte offsets, end exclusive
+	dupKey     int // of an object: the end offset of its first key that repeats an earlier one, 0 if none
 }
 
 // get returns the last member named key.
@@ -72,6 +75,7 @@ func decodeValue(dec *json.Decoder, depth int) (*node, error) {
 		switch t {
 		case '{':
 			n.kind = nObject
+			var seen keySet
 			for dec.More() {
 				kt, err := dec.Token()
 				if err != nil {
@@ -80,6 +84,9 @@ func decodeValue(dec *json.Decoder, depth int) (*node, error) {
 				k, ok := kt.(string)
 				if !ok {
 					return nil, errSyntax
+				}
+				if n.dupKey == 0 && seen.repeats(n.keys, k) {
+					n.dupKey = int(dec.InputOffset())
 				}
 				v, err := decodeValue(dec, depth+1)
 				if err != nil {
@@ -119,6 +126,44 @@ func decodeValue(dec *json.Decoder, depth int) (*node, error) {
 		return &node{kind: nNull, end: end, start: end - 4}, nil
 	}
 	return nil, errSyntax
+}
+
+// firstDuplicateKey returns the end offset of the first key, in document order, that repeats an
+// earlier key of its object; 0 when no object of the tree under n has one.
+func firstDuplicateKey(n *node) int {
+	first := n.dupKey
+	for _, list := range [][]*node{n.vals, n.elems} {
+		for _, c := range list {
+			if d := firstDuplicateKey(c); d > 0 && (first == 0 || d < first) {
+				first = d
+			}
+		}
+	}
+	return first
+}
+
+// keySet finds repeated keys of one object: by a linear search while the object is small, by
+// an index once it is large, so a hostile document costs linear time.
+type keySet map[string]bool
+
+const keySetIndexAt = 32
+
+// repeats reports whether k is among keys, the keys of the object before it.
+func (s *keySet) repeats(keys []string, k string) bool {
+	if len(keys) < keySetIndexAt {
+		return slices.Contains(keys, k)
+	}
+	if *s == nil {
+		*s = make(keySet, 2*len(keys))
+		for _, key := range keys {
+			(*s)[key] = true
+		}
+	}
+	if (*s)[k] {
+		return true
+	}
+	(*s)[k] = true
+	return false
 }
 
 // position converts a byte offset of doc to a Position.

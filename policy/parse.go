@@ -2,7 +2,9 @@ package policy
 
 import (
 	"errors"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/arn"
@@ -226,7 +228,65 @@ func (v *validator) run() error {
 			}
 		}
 	}
+	// AWS documents nothing for the conditions below; evaluation could only guess at their
+	// meaning, so they are refused last, after every check IAM is known to make.
+	for i, n := range v.nodes {
+		if c := n.get("Condition"); c != nil {
+			if m, at := conditionError(c); m != "" {
+				return v.fail(m, i, at)
+			}
+		}
+	}
 	return nil
+}
+
+// maxNumber is the largest magnitude a number in a policy may have: numeric conditions compare
+// float64s, and a larger number would compare as infinity.
+var maxNumber = strconv.FormatFloat(math.MaxFloat64, 'g', -1, 64)
+
+// conditionError returns a message, and where, for a Condition element (of valid syntax) that
+// repeats a condition key of one block in another capitalization (keys are case-insensitive;
+// IAM Access Analyzer reports it as the error "Duplicate keys with different case"), or holds
+// a number beyond the range of a float64: a JSON number anywhere, or a value of a Numeric
+// operator written as a number.
+func conditionError(c *node) (string, *node) {
+	for j, opName := range c.keys {
+		op, err := condition.ParseOperator(opName)
+		if err != nil {
+			continue // an unknown operator with nothing in it, which IAM ignores
+		}
+		block := c.vals[j]
+		var seen keySet
+		lower := make([]string, 0, len(block.keys))
+		for k, key := range block.keys {
+			l := strings.ToLower(key)
+			if seen.repeats(lower, l) {
+				return "The condition key " + key + " appears more than once with different capitalization in the same condition block " + opName + ". Remove the duplicate condition keys.", block
+			}
+			lower = append(lower, l)
+			vals := []*node{block.vals[k]}
+			if vals[0].kind == nArray {
+				vals = vals[0].elems
+			}
+			for _, val := range vals {
+				if (val.kind == nNumber || op.Family == condition.Numeric) && outOfRange(val.str) {
+					return "The number " + val.str + " for the condition operator " + opName + " on key " + key +
+						" is out of range: a number in a policy must be between -" + maxNumber + " and " + maxNumber + ".", block
+				}
+			}
+		}
+	}
+	return "", nil
+}
+
+// outOfRange reports whether s is written as a number that a float64 does not hold: one that
+// overflows, or an infinity or NaN spelled out. Evaluation could not compare it.
+func outOfRange(s string) bool {
+	if _, ok := condition.ParseNumber(s); ok {
+		return false
+	}
+	_, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	return err == nil || errors.Is(err, strconv.ErrRange)
 }
 
 func (v *validator) principalNode(i int) *node {
@@ -253,6 +313,12 @@ func (v *validator) syntax() error {
 	bad := func(n *node) error { return v.fail(msgSyntax, -1, n) }
 	if root.kind != nObject {
 		return bad(root)
+	}
+	// "Individual elements must not contain multiple instances of the same key" (IAM User
+	// Guide, policy grammar notes); IAM refuses them in new and edited policies as syntax
+	// errors (Troubleshoot IAM policies: more than one Statement, Effect, Action or Resource).
+	if off := firstDuplicateKey(root); off > 0 {
+		return &Error{Message: msgSyntax, Statement: -1, Pos: position(v.p.doc, stringStart(v.p.doc, off))}
 	}
 	for _, k := range root.keys {
 		if !topFields[k] {
