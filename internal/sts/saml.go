@@ -82,8 +82,9 @@ type samlAssertion struct {
 // response. The call is unsigned. The response (or its assertion) must carry an XML signature
 // that verifies with a signing certificate of the IAM SAML provider's metadata (goxmldsig,
 // which also rules out signature wrapping: only the signed element is read); its issuer must
-// be the provider's entity id, it must be addressed to AWS's service provider and be current,
-// and its Role attribute must pair the role with the provider. The trust policy must then
+// be the provider's entity id, it must be addressed to AWS's service provider and be current
+// (readAssertion), the provider must not be past its ValidUntil, and the assertion's Role
+// attribute must pair the role with the provider. The trust policy must then
 // allow sts:AssumeRoleWithSAML for the provider with the SAML: condition keys (SAML:aud,
 // SAML:iss, SAML:sub, SAML:sub_type, SAML:namequalifier, SAML:doc and the attribute keys).
 // The session lasts DurationSeconds (one hour by default), and not past the assertion's
