@@ -143,7 +143,7 @@ func CredentialsJSON(c config.Credentials) any {
 }
 
 // Handler builds the HTTP handler serving IAM and STS.
-func (a *App) Handler() (http.Handler, error) {
+func (a *App) Handler() (*server.Server, error) {
 	services, err := a.Services()
 	if err != nil {
 		return nil, err
@@ -195,12 +195,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    server.MaxHeaderBytes - 4096, // net/http reads 4096 bytes more before it refuses
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(h.Listener(ln)) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

@@ -31,6 +31,11 @@ import (
 // 131,072 characters, percent-encoded) fits well inside it.
 const MaxBodyBytes = 1 << 20
 
+// MaxHeaderBytes bounds a request's header section (request line and header lines). net/http
+// enforces it when http.Server.MaxHeaderBytes is MaxHeaderBytes-4096 (it reads 4096 bytes of
+// bufio slop beyond that before it refuses); Listener turns the refusal into AWS's error.
+const MaxHeaderBytes = 64 << 10
+
 // Credentials looks up access keys for authentication; *iam.Service implements it.
 type Credentials interface {
 	LookupAccessKey(ctx context.Context, accessKeyID string) (*iam.Credential, error)
@@ -354,4 +359,70 @@ func newRequestID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// Listener returns ln with connections on which a request whose header section is too large
+// gets AWS's XML error, RequestHeaderSectionTooLarge (Amazon S3's code and status for it; IAM
+// and STS document none). net/http refuses such a request before any handler runs, writing a
+// plain-text "431 Request Header Fields Too Large" straight to the connection in one Write;
+// the connection replaces that answer. No handler answers 431, so nothing else is replaced.
+func (s *Server) Listener(ln net.Listener) net.Listener { return headerLimitListener{ln, s} }
+
+type headerLimitListener struct {
+	net.Listener
+	s *Server
+}
+
+func (l headerLimitListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return headerLimitConn{c, l.s}, nil
+}
+
+type headerLimitConn struct {
+	net.Conn
+	s *Server
+}
+
+// netHTTPTooLarge starts net/http's own answer to a header section over its limit.
+var netHTTPTooLarge = []byte("HTTP/1.1 431 ")
+
+func (c headerLimitConn) Write(p []byte) (int, error) {
+	if !bytes.HasPrefix(p, netHTTPTooLarge) {
+		return c.Conn.Write(p)
+	}
+	if _, err := c.Conn.Write(c.s.headerTooLarge()); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// CloseWrite half-closes the connection after that answer, as net/http does with a bare TCP
+// connection, so that the client reads it before the connection is reset.
+func (c headerLimitConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// headerTooLarge is the whole HTTP response to a request whose header section is too large.
+// Which service it was for is unknown (the request was not read), so IAM's namespace is used.
+func (s *Server) headerTooLarge() []byte {
+	requestID := newRequestID()
+	e := awsquery.Errorf(http.StatusBadRequest, "RequestHeaderSectionTooLarge",
+		"Your request header section exceeds the maximum allowed size of %d bytes; send fewer or smaller headers.", MaxHeaderBytes)
+	var body bytes.Buffer
+	awsquery.EncodeError(&body, s.services[0].Model.XMLNamespace, e, requestID)
+	var resp bytes.Buffer
+	fmt.Fprintf(&resp, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/xml\r\nContent-Length: %d\r\nx-amzn-RequestId: %s\r\nConnection: close\r\n\r\n", body.Len(), requestID)
+	resp.Write(body.Bytes())
+	s.logger.LogAttrs(context.Background(), slog.LevelInfo, "request",
+		slog.String("request_id", requestID),
+		slog.String("outcome", e.Code),
+		slog.Int("status", e.Status),
+	)
+	return resp.Bytes()
 }
