@@ -366,6 +366,7 @@ func newRequestID() string {
 // and STS document none). net/http refuses such a request before any handler runs, writing a
 // plain-text "431 Request Header Fields Too Large" straight to the connection in one Write;
 // the connection replaces that answer. No handler answers 431, so nothing else is replaced.
+// Under TLS the wrapper would have to sit above the TLS layer to see that write.
 func (s *Server) Listener(ln net.Listener) net.Listener { return headerLimitListener{ln, s} }
 
 type headerLimitListener struct {
