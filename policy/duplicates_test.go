@@ -79,3 +79,40 @@ func TestConditionKeyCaseLargeBlock(t *testing.T) {
 		t.Fatalf("Parse = %v, want %q", err, want)
 	}
 }
+
+// TestParseStored: a document stored before the checks for repeated keys and out-of-range
+// numbers still parses for evaluation, the last repeated key winning as it did when it was
+// stored; new documents are refused.
+func TestParseStored(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, doc, action string
+		want              policy.Decision
+	}{
+		{"case=repeated Effect, the last wins",
+			`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Effect":"Deny"}}`,
+			"s3:GetObject", policy.Denied},
+		{"case=repeated Statement, the last wins",
+			`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},"Statement":{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}}`,
+			"s3:GetObject", policy.NotApplicable},
+		{"case=number out of range",
+			`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"NumericLessThan":{"s3:max-keys":1e999}}}}`,
+			"s3:GetObject", policy.NotApplicable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := policy.Parse([]byte(tt.doc), policy.Identity); err == nil {
+				t.Fatal("Parse accepted the document")
+			}
+			p, err := policy.ParseStored([]byte(tt.doc), policy.Identity)
+			if err != nil {
+				t.Fatalf("ParseStored: %v", err)
+			}
+			r := p.Evaluate(&policy.Request{Action: tt.action, Resource: "arn:aws:s3:::b/k", Context: &policy.Context{}})
+			if r.Decision != tt.want {
+				t.Errorf("decision = %v, want %v", r.Decision, tt.want)
+			}
+		})
+	}
+}

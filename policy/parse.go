@@ -57,13 +57,21 @@ func (p *Policy) Statements() []Statement { return p.statements }
 // Parse validates doc as IAM validates a policy of type t and compiles it. An invalid document
 // gives an *Error whose Message is the MalformedPolicyDocument message AWS returns. Size quotas
 // are the caller's: see Size.
-func Parse(doc []byte, t Type) (*Policy, error) {
+func Parse(doc []byte, t Type) (*Policy, error) { return parse(doc, t, false) }
+
+// ParseStored is Parse for a document that was valid when it was stored: it leaves out the
+// checks added since (repeated keys, where the last one wins as it did then, and numbers
+// beyond float64's range), as AWS keeps policies saved before its own checks working
+// ("Troubleshoot IAM policies"). A store must not fail closed on a policy it once accepted.
+func ParseStored(doc []byte, t Type) (*Policy, error) { return parse(doc, t, true) }
+
+func parse(doc []byte, t Type, stored bool) (*Policy, error) {
 	p := &Policy{typ: t, doc: append([]byte(nil), doc...)}
 	root, err := decodeJSON(p.doc)
 	if err != nil {
 		return nil, &Error{Message: msgSyntax, Statement: -1}
 	}
-	v := &validator{p: p, root: root}
+	v := &validator{p: p, root: root, stored: stored}
 	if err := v.run(); err != nil {
 		return nil, err
 	}
@@ -85,6 +93,8 @@ type validator struct {
 	p     *Policy
 	root  *node
 	nodes []*node // statement objects, parallel to p.statements
+	// stored leaves out the checks newer than the stored documents (see ParseStored).
+	stored bool
 }
 
 func (v *validator) fail(msg string, stmt int, n *node) error {
@@ -231,7 +241,7 @@ func (v *validator) run() error {
 	// AWS documents nothing for the conditions below; evaluation could only guess at their
 	// meaning, so they are refused last, after every check IAM is known to make.
 	for i, n := range v.nodes {
-		if c := n.get("Condition"); c != nil {
+		if c := n.get("Condition"); c != nil && !v.stored {
 			if m, at := conditionError(c); m != "" {
 				return v.fail(m, i, at)
 			}
@@ -317,7 +327,7 @@ func (v *validator) syntax() error {
 	// "Individual elements must not contain multiple instances of the same key" (IAM User
 	// Guide, policy grammar notes); IAM refuses them in new and edited policies as syntax
 	// errors (Troubleshoot IAM policies: more than one Statement, Effect, Action or Resource).
-	if off := firstDuplicateKey(root); off > 0 {
+	if off := firstDuplicateKey(root); off > 0 && !v.stored {
 		return &Error{Message: msgSyntax, Statement: -1, Pos: position(v.p.doc, stringStart(v.p.doc, off))}
 	}
 	for _, k := range root.keys {

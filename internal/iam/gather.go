@@ -61,7 +61,7 @@ func (c *docCache) compile(doc string, t policy.Type) (*policy.Policy, error) {
 	if p != nil {
 		return p, nil
 	}
-	p, err := policy.Parse([]byte(doc), t)
+	p, err := policy.ParseStored([]byte(doc), t)
 	if err != nil {
 		return nil, fmt.Errorf("iam: stored %s policy does not parse: %w", t, err)
 	}

@@ -252,7 +252,7 @@ func (s *Service) trustPolicies(doc string) (*authz.Policies, error) {
 	if v, ok := s.trust.Load(doc); ok {
 		return v.(*authz.Policies), nil
 	}
-	p, err := policy.Parse([]byte(doc), policy.Trust)
+	p, err := policy.ParseStored([]byte(doc), policy.Trust)
 	if err != nil {
 		return nil, err
 	}
