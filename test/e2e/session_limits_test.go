@@ -70,43 +70,31 @@ func TestSessionLimitsPerOperation(t *testing.T) {
 	const invalid = "The security token included in the request is invalid"
 	cannot := func(op string) string { return "Cannot call " + op + " with session credentials" }
 	ops := []string{"GetCallerIdentity", "GetSessionToken", "GetFederationToken", "AssumeRole", "GetAccessKeyInfo", "DecodeAuthorizationMessage", "iam:ListUsers"}
+	// refused maps each op to its AccessDenied for temporary credentials; with adds one answer.
+	refused := func(ops ...string) map[string]string {
+		m := map[string]string{}
+		for _, op := range ops {
+			m[op] = "AccessDenied " + cannot(op)
+		}
+		return m
+	}
+	with := func(m map[string]string, op, answer string) map[string]string {
+		m[op] = answer
+		return m
+	}
+	noIAM := "InvalidClientTokenId " + invalid
+	noRoot := "AccessDenied Roles may not be assumed by root accounts."
+	// What GetSessionToken credentials may not call in STS: all but AssumeRole and GetCallerIdentity.
+	notForSessions := []string{"GetSessionToken", "GetFederationToken", "GetAccessKeyInfo", "DecodeAuthorizationMessage"}
 	// want[session][op] is "" for success, else "CODE message".
 	want := map[string]map[string]string{
-		"user": {},
-		"root": {"AssumeRole": "AccessDenied Roles may not be assumed by root accounts."},
-		"role": {
-			"GetSessionToken":    "AccessDenied " + cannot("GetSessionToken"),
-			"GetFederationToken": "AccessDenied " + cannot("GetFederationToken"),
-		},
-		"federated": {
-			"GetSessionToken":            "AccessDenied " + cannot("GetSessionToken"),
-			"GetFederationToken":         "AccessDenied " + cannot("GetFederationToken"),
-			"AssumeRole":                 "AccessDenied " + cannot("AssumeRole"),
-			"GetAccessKeyInfo":           "AccessDenied " + cannot("GetAccessKeyInfo"),
-			"DecodeAuthorizationMessage": "AccessDenied " + cannot("DecodeAuthorizationMessage"),
-			"iam:ListUsers":              "InvalidClientTokenId " + invalid,
-		},
-		"session": {
-			"GetSessionToken":            "AccessDenied " + cannot("GetSessionToken"),
-			"GetFederationToken":         "AccessDenied " + cannot("GetFederationToken"),
-			"GetAccessKeyInfo":           "AccessDenied " + cannot("GetAccessKeyInfo"),
-			"DecodeAuthorizationMessage": "AccessDenied " + cannot("DecodeAuthorizationMessage"),
-			"iam:ListUsers":              "InvalidClientTokenId " + invalid,
-		},
-		"session with MFA": {
-			"GetSessionToken":            "AccessDenied " + cannot("GetSessionToken"),
-			"GetFederationToken":         "AccessDenied " + cannot("GetFederationToken"),
-			"GetAccessKeyInfo":           "AccessDenied " + cannot("GetAccessKeyInfo"),
-			"DecodeAuthorizationMessage": "AccessDenied " + cannot("DecodeAuthorizationMessage"),
-		},
-		"root session": {
-			"GetSessionToken":            "AccessDenied " + cannot("GetSessionToken"),
-			"GetFederationToken":         "AccessDenied " + cannot("GetFederationToken"),
-			"AssumeRole":                 "AccessDenied Roles may not be assumed by root accounts.",
-			"GetAccessKeyInfo":           "AccessDenied " + cannot("GetAccessKeyInfo"),
-			"DecodeAuthorizationMessage": "AccessDenied " + cannot("DecodeAuthorizationMessage"),
-			"iam:ListUsers":              "InvalidClientTokenId " + invalid,
-		},
+		"user":             {},
+		"root":             {"AssumeRole": noRoot},
+		"role":             refused("GetSessionToken", "GetFederationToken"),
+		"federated":        with(refused(append(notForSessions, "AssumeRole")...), "iam:ListUsers", noIAM),
+		"session":          with(refused(notForSessions...), "iam:ListUsers", noIAM),
+		"session with MFA": refused(notForSessions...),
+		"root session":     with(with(refused(notForSessions...), "iam:ListUsers", noIAM), "AssumeRole", noRoot),
 	}
 	keys, err := e.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("everything")})
 	stsOK(t, err)
