@@ -27,6 +27,8 @@ type User struct {
 	CreateDate          time.Time `json:"created"`
 	PermissionsBoundary string    `json:"boundary,omitempty"`
 	Tags                []Tag     `json:"tags,omitempty"`
+	// PasswordLastUsed is when the user last signed in with its console password.
+	PasswordLastUsed *time.Time `json:"passwordLastUsed,omitempty"`
 }
 
 // Group is an IAM group.
