@@ -77,7 +77,11 @@ provider "aws" {
 // run runs terraform with args and returns its exit code and output.
 func (tf *terraform) run(args ...string) (int, string) {
 	tf.t.Helper()
-	cmd := exec.Command("terraform", append(args[:1:1], append([]string{"-input=false", "-no-color"}, args[1:]...)...)...)
+	flags := []string{"-no-color"}
+	if args[0] != "output" {
+		flags = append(flags, "-input=false")
+	}
+	cmd := exec.Command("terraform", append(args[:1:1], append(flags, args[1:]...)...)...)
 	cmd.Dir, cmd.Env = tf.dir, tf.env
 	out, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); ok {
