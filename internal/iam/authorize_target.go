@@ -284,7 +284,10 @@ func (s *Service) findTarget(ctx context.Context, p *principal.Principal, action
 	case "mfa", "sms-mfa":
 		return s.arnTarget(ctx, p, in.str("SerialNumber"))
 	case "instance-profile":
-		t = &target{typ: typ, arn: arn(account, "instance-profile", "/", in.str("InstanceProfileName"))}
+		name := in.str("InstanceProfileName")
+		if t, err = s.namedTarget(ctx, account, store.KindInstanceProfile, typ, name); err == nil {
+			t.display = "instance profile " + name // AWS: "on resource: instance profile NAME"
+		}
 	case "server-certificate":
 		t = &target{typ: typ, arn: arn(account, "server-certificate", "/", in.str("ServerCertificateName"))}
 	case "delegation-request":
@@ -343,20 +346,6 @@ func pathOf(in input, field string) string {
 		return p
 	}
 	return "/"
-}
-
-// serviceLinkedRoleName approximates the name AWS gives a service-linked role:
-// AWSServiceRoleFor plus the service's first label, and _SUFFIX when one is given.
-func serviceLinkedRoleName(service, suffix string) string {
-	label, _, _ := strings.Cut(service, ".")
-	if label != "" {
-		label = strings.ToUpper(label[:1]) + label[1:]
-	}
-	name := "AWSServiceRoleFor" + label
-	if suffix != "" {
-		name += "_" + suffix
-	}
-	return name
 }
 
 // namedTarget loads the entity of kind named name in account. A missing entity is still a

@@ -52,6 +52,23 @@ func rolePolicyOwner() inlineOwner {
 		}}
 }
 
+// editableRolePolicyOwner is rolePolicyOwner for changes: a service-linked role's policies
+// belong to its service.
+func editableRolePolicyOwner() inlineOwner {
+	o := rolePolicyOwner()
+	o.load = func(ctx context.Context, tx store.Tx, account, name string) (string, string, error) {
+		r, err := loadRole(ctx, tx, account, name)
+		if err == nil {
+			err = modifiableRole(r)
+		}
+		if err != nil {
+			return "", "", err
+		}
+		return r.ID, r.Name, nil
+	}
+	return o
+}
+
 // inlineKey is the store key of an inline policy: IAM compares policy names ignoring case, so
 // putting "Admin" over "admin" replaces it.
 func inlineKey(ownerID, policyName string) string { return childKey(ownerID, nameKey(policyName)) }
@@ -260,7 +277,7 @@ func (s *Service) ListGroupPolicies(ctx context.Context, in *iam.ListGroupPolici
 
 // PutRolePolicy adds or replaces an inline policy of a role.
 func (s *Service) PutRolePolicy(ctx context.Context, in *iam.PutRolePolicyInput) (*iam.PutRolePolicyOutput, error) {
-	if err := s.putInline(ctx, rolePolicyOwner(), *in.RoleName, *in.PolicyName, *in.PolicyDocument); err != nil {
+	if err := s.putInline(ctx, editableRolePolicyOwner(), *in.RoleName, *in.PolicyName, *in.PolicyDocument); err != nil {
 		return nil, err
 	}
 	return &iam.PutRolePolicyOutput{}, nil
@@ -278,7 +295,7 @@ func (s *Service) GetRolePolicy(ctx context.Context, in *iam.GetRolePolicyInput)
 
 // DeleteRolePolicy deletes an inline policy of a role.
 func (s *Service) DeleteRolePolicy(ctx context.Context, in *iam.DeleteRolePolicyInput) (*iam.DeleteRolePolicyOutput, error) {
-	if err := s.deleteInline(ctx, rolePolicyOwner(), *in.RoleName, *in.PolicyName); err != nil {
+	if err := s.deleteInline(ctx, editableRolePolicyOwner(), *in.RoleName, *in.PolicyName); err != nil {
 		return nil, err
 	}
 	return &iam.DeleteRolePolicyOutput{}, nil

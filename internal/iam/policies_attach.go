@@ -45,11 +45,26 @@ func (t attachTarget) ref(ctx context.Context, tx store.Tx, account, name string
 	return PrincipalRef(t.kind, rec.ID), nil
 }
 
+// editableRef is ref for changes: a service-linked role's policies belong to its service.
+func (t attachTarget) editableRef(ctx context.Context, tx store.Tx, account, name string) (string, error) {
+	if t.kind != store.KindRole {
+		return t.ref(ctx, tx, account, name)
+	}
+	r, err := loadRole(ctx, tx, account, name)
+	if err == nil {
+		err = modifiableRole(r)
+	}
+	if err != nil {
+		return "", err
+	}
+	return PrincipalRef(store.KindRole, r.ID), nil
+}
+
 // attachPolicy attaches a managed policy to an entity; attaching it again changes nothing.
 func (s *Service) attachPolicy(ctx context.Context, t attachTarget, name, policyARN string) error {
 	account := caller(ctx).Account
 	return s.update(ctx, func(ctx context.Context, tx store.Tx) error {
-		ref, err := t.ref(ctx, tx, account, name)
+		ref, err := t.editableRef(ctx, tx, account, name)
 		if err != nil {
 			return err
 		}
@@ -81,7 +96,7 @@ func (s *Service) attachPolicy(ctx context.Context, t attachTarget, name, policy
 func (s *Service) detachPolicy(ctx context.Context, t attachTarget, name, policyARN string) error {
 	account := caller(ctx).Account
 	return s.update(ctx, func(ctx context.Context, tx store.Tx) error {
-		ref, err := t.ref(ctx, tx, account, name)
+		ref, err := t.editableRef(ctx, tx, account, name)
 		if err != nil {
 			return err
 		}
@@ -403,6 +418,9 @@ func (s *Service) setRoleBoundary(ctx context.Context, name string, boundaryARN 
 	return s.update(ctx, func(ctx context.Context, tx store.Tx) error {
 		r, err := loadRole(ctx, tx, account, name)
 		if err != nil {
+			return err
+		}
+		if err := modifiableRole(r); err != nil {
 			return err
 		}
 		if r.PermissionsBoundary, err = boundaryFor(ctx, tx, account, boundaryARN); err != nil {

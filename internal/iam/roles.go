@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -105,6 +106,9 @@ func (s *Service) CreateRole(ctx context.Context, in *iam.CreateRoleInput) (*iam
 	account := caller(ctx).Account
 	if err := validatePath(in.Path); err != nil {
 		return nil, err
+	}
+	if strings.HasPrefix(aws.ToString(in.Path), slrPathPrefix) {
+		return nil, awsquery.InvalidInput("Path prefix '%s' can only be used for AWS Service linked Roles", slrPathPrefix)
 	}
 	if err := validateTrustPolicy(*in.AssumeRolePolicyDocument); err != nil {
 		return nil, err
@@ -210,6 +214,12 @@ func (s *Service) changeRole(ctx context.Context, name string, change func(ctx c
 // UpdateRole changes a role's description or maximum session duration.
 func (s *Service) UpdateRole(ctx context.Context, in *iam.UpdateRoleInput) (*iam.UpdateRoleOutput, error) {
 	_, err := s.changeRole(ctx, *in.RoleName, func(_ context.Context, _ store.Tx, r *store.Role) error {
+		if in.MaxSessionDuration != nil {
+			// A service-linked role's description may change, nothing else.
+			if err := modifiableRole(r); err != nil {
+				return err
+			}
+		}
 		if in.Description != nil {
 			r.Description = *in.Description
 		}
@@ -243,6 +253,9 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *iam.UpdateAssu
 		return nil, err
 	}
 	_, err := s.changeRole(ctx, *in.RoleName, func(ctx context.Context, tx store.Tx, r *store.Role) (err error) {
+		if err := modifiableRole(r); err != nil {
+			return err
+		}
 		r.AssumeRolePolicyDocument, err = bindPrincipals(ctx, tx, *in.PolicyDocument)
 		return err
 	})
@@ -252,7 +265,8 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *iam.UpdateAssu
 	return &iam.UpdateAssumeRolePolicyOutput{}, nil
 }
 
-// DeleteRole deletes a role that no longer has policies.
+// DeleteRole deletes a role that no longer has policies or instance profiles; a
+// service-linked role goes through DeleteServiceLinkedRole.
 func (s *Service) DeleteRole(ctx context.Context, in *iam.DeleteRoleInput) (*iam.DeleteRoleOutput, error) {
 	account := caller(ctx).Account
 	err := s.update(ctx, func(ctx context.Context, tx store.Tx) error {
@@ -260,11 +274,17 @@ func (s *Service) DeleteRole(ctx context.Context, in *iam.DeleteRoleInput) (*iam
 		if err != nil {
 			return err
 		}
+		if err := modifiableRole(r); err != nil {
+			return err
+		}
 		if l, err := tx.LinksFrom(ctx, account, store.LinkAttached, PrincipalRef(store.KindRole, r.ID)); err != nil || len(l) > 0 {
 			return conflictOr(err, "Cannot delete entity, must detach all policies first.")
 		}
 		if n, err := tx.Count(ctx, store.KindInlinePolicy, account, childKey(r.ID, "")); err != nil || n > 0 {
 			return conflictOr(err, "Cannot delete entity, must delete policies first.")
+		}
+		if p, err := instanceProfilesOfRole(ctx, tx, account, r.ID); err != nil || len(p) > 0 {
+			return conflictOr(err, "Cannot delete entity, must remove roles from instance profile first.")
 		}
 		return tx.Delete(ctx, store.KindRole, account, nameKey(r.Name))
 	})

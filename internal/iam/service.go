@@ -48,6 +48,8 @@ func (s *Service) Register(svc *awsquery.Service) error {
 		s.mfaOperations(),
 		s.simulateOperations(),
 		s.simulatePrincipalOperations(),
+		s.instanceProfileOperations(),
+		s.serviceLinkedRoleOperations(),
 	} {
 		ops = append(ops, group...)
 	}
