@@ -69,6 +69,9 @@ type Access struct {
 	// display names the resource in the AccessDenied message when AWS does not show its ARN
 	// there (see target.display).
 	display string
+	// accountGrant: the account's password policy allows the action (selfServiceGrant), so
+	// only an explicit Deny refuses it.
+	accountGrant bool
 }
 
 // RequestFacts is what the HTTP layer knows about a request that AWS's global condition keys
@@ -284,6 +287,13 @@ func (s *Service) AuthorizeOperation(ctx context.Context, service string, op *aw
 	if err != nil {
 		return err
 	}
+	granted, err := s.selfServiceGrant(ctx, p, action)
+	if err != nil {
+		return err
+	}
+	for i := range accs {
+		accs[i].accountGrant = granted
+	}
 	for i := range accs {
 		if err := s.authorize(ctx, p, &accs[i]); err != nil {
 			return err
@@ -398,7 +408,7 @@ func (s *Service) authorize(ctx context.Context, p *principal.Principal, acc *Ac
 		req.Context = s.requestContext(ctx, p, gr, acc)
 	}
 	res := authz.Evaluate(&req)
-	if res.Decision == authz.Allowed {
+	if res.Decision == authz.Allowed || (acc.accountGrant && res.Decision == authz.ImplicitDeny) {
 		return nil
 	}
 	shown := req

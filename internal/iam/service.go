@@ -23,13 +23,15 @@ type Service struct {
 	logger *slog.Logger
 	creds  credCache
 	guard  *guard // authorization: the reference and the policy caches (authorize.go)
+	// passwords hashes console passwords and limits failed attempts (passwords.go).
+	passwords *passwordGuard
 	// denials seals AccessDenied details for DecodeAuthorizationMessage; nil leaves them out.
 	denials DenialEncoder
 }
 
 // New returns the IAM service over st; secrets are sealed with box.
 func New(st store.Store, box *secret.Box, now func() time.Time, ids IDSource, logger *slog.Logger) *Service {
-	return &Service{store: st, box: box, now: now, ids: ids, logger: logger, guard: newGuard()}
+	return &Service{store: st, box: box, now: now, ids: ids, logger: logger, guard: newGuard(), passwords: newPasswordGuard()}
 }
 
 // Register adds every implemented IAM operation to svc.
@@ -46,6 +48,8 @@ func (s *Service) Register(svc *awsquery.Service) error {
 		s.oidcOperations(),
 		s.samlOperations(),
 		s.mfaOperations(),
+		s.loginProfileOperations(),
+		s.passwordPolicyOperations(),
 		s.simulateOperations(),
 		s.simulatePrincipalOperations(),
 		s.instanceProfileOperations(),

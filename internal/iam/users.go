@@ -106,6 +106,7 @@ func (s *Service) GetUser(ctx context.Context, in *iam.GetUserInput) (*iam.GetUs
 		return nil, err
 	}
 	out := sdkUser(p.Account, u, true)
+	out.PasswordLastUsed = u.PasswordLastUsed
 	return &iam.GetUserOutput{User: &out}, nil
 }
 
@@ -177,6 +178,9 @@ func (s *Service) DeleteUser(ctx context.Context, in *iam.DeleteUserInput) (*iam
 		if err != nil {
 			return err
 		}
+		if ok, err := hasLoginProfile(ctx, tx, account, u.ID); err != nil || ok {
+			return conflictOr(err, "Cannot delete entity, must delete login profile first.")
+		}
 		if n, err := tx.Count(ctx, store.KindAccessKey, account, childKey(u.ID, "")); err != nil || n > 0 {
 			return conflictOr(err, "Cannot delete entity, must delete access keys first.")
 		}
@@ -191,6 +195,9 @@ func (s *Service) DeleteUser(ctx context.Context, in *iam.DeleteUserInput) (*iam
 		}
 		if n, err := countMFADevices(ctx, tx, account, u.ID); err != nil || n > 0 {
 			return conflictOr(err, "Cannot delete entity, must delete MFA device first.")
+		}
+		if err := deletePasswordHistory(ctx, tx, account, u.ID); err != nil {
+			return err
 		}
 		return tx.Delete(ctx, store.KindUser, account, nameKey(u.Name))
 	})
@@ -216,7 +223,9 @@ func (s *Service) ListUsers(ctx context.Context, in *iam.ListUsersInput) (*iam.L
 	account := caller(ctx).Account
 	users, truncated, marker, err := listByPath(ctx, s, store.KindUser, account, in.Marker, in.MaxItems, in.PathPrefix,
 		func(_ context.Context, _ store.Tx, u *store.User) (types.User, error) {
-			return sdkUser(account, u, false), nil
+			out := sdkUser(account, u, false)
+			out.PasswordLastUsed = u.PasswordLastUsed // only GetUser and ListUsers show it (IAM API Reference, User)
+			return out, nil
 		})
 	if err != nil {
 		return nil, err

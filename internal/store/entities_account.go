@@ -45,6 +45,16 @@ type LoginProfile struct {
 	ChangedAt time.Time `json:"changed"`
 }
 
+// PasswordHistory is what PasswordReusePrevention compares a new password with: the hashes of
+// a user's passwords, newest (the current one) first, at most 24 (the policy's maximum). All
+// are derived with one salt of the user's, so a new password is hashed once to compare it with
+// every one of them. The record outlives the login profile, so deleting and re-creating a
+// profile does not clear it; it goes with the user.
+type PasswordHistory struct {
+	Salt   []byte   `json:"salt"`
+	Hashes []string `json:"hashes"` // argon2id PHC strings
+}
+
 // PasswordPolicy is an account's password policy, with AWS's fields.
 type PasswordPolicy struct {
 	MinimumPasswordLength      int32 `json:"minLength"`
