@@ -289,7 +289,10 @@ func (s *Service) findTarget(ctx context.Context, p *principal.Principal, action
 			t.display = "instance profile " + name // AWS: "on resource: instance profile NAME"
 		}
 	case "server-certificate":
-		t = &target{typ: typ, arn: arn(account, "server-certificate", "/", in.str("ServerCertificateName"))}
+		// Its ARN has its path, and its tags are aws:ResourceTag; messages name it by ARN.
+		if t, err = s.namedTarget(ctx, account, store.KindServerCertificate, typ, in.str("ServerCertificateName")); err == nil {
+			t.display = ""
+		}
 	case "delegation-request":
 		t = &target{typ: typ, arn: arn(account, "delegation-request/", "", in.str("DelegationRequestId"))}
 	default:

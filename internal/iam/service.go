@@ -52,6 +52,7 @@ func (s *Service) Register(svc *awsquery.Service) error {
 		s.passwordPolicyOperations(),
 		s.simulateOperations(),
 		s.simulatePrincipalOperations(),
+		s.serverCertificateOperations(),
 		s.instanceProfileOperations(),
 		s.serviceLinkedRoleOperations(),
 	} {
