@@ -53,6 +53,7 @@ func (s *Service) Register(svc *awsquery.Service) error {
 		s.simulateOperations(),
 		s.simulatePrincipalOperations(),
 		s.serverCertificateOperations(),
+		s.signingCertificateOperations(),
 		s.instanceProfileOperations(),
 		s.serviceLinkedRoleOperations(),
 	} {

@@ -196,6 +196,15 @@ func (s *Service) DeleteUser(ctx context.Context, in *iam.DeleteUserInput) (*iam
 		if n, err := countMFADevices(ctx, tx, account, u.ID); err != nil || n > 0 {
 			return conflictOr(err, "Cannot delete entity, must delete MFA device first.")
 		}
+		if n, err := tx.Count(ctx, store.KindSigningCertificate, account, childKey(u.ID, "")); err != nil || n > 0 {
+			return conflictOr(err, "Cannot delete entity, must delete certificates first.")
+		}
+		// AWS's text for SSH public keys and service-specific credentials.
+		for _, kind := range []store.Kind{store.KindSSHPublicKey, store.KindServiceCredential} {
+			if n, err := tx.Count(ctx, kind, account, childKey(u.ID, "")); err != nil || n > 0 {
+				return conflictOr(err, "Cannot delete entity, must remove referenced objects first.")
+			}
+		}
 		if err := deletePasswordHistory(ctx, tx, account, u.ID); err != nil {
 			return err
 		}

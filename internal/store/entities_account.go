@@ -23,7 +23,8 @@ const (
 	// KindServerCertificate: Key = lower-case name, ID = ASCA...
 	KindServerCertificate Kind = "server-certificate"
 	// KindSigningCertificate: Key = owner id (user id, or the account id for root) + "/" +
-	// certificate id, ID = the certificate id.
+	// certificate id, ID = account id + "/" + certificate id (a certificate's id is its
+	// fingerprint, so the same certificate may be in several accounts, once in each).
 	KindSigningCertificate Kind = "signing-certificate"
 	// KindSSHPublicKey: Key = user id + "/" + key id, ID = APKA...
 	KindSSHPublicKey Kind = "ssh-public-key"
