@@ -29,6 +29,10 @@ func TestClientScripts(t *testing.T) {
 		// Trust policies bound by unique id, sessions of deleted principals, federation limits
 		// and another account's resources.
 		{"flows=principals client=boto3", []string{"python3", "clients/principals_boto3.py"}},
+		// Console passwords and the account password policy, their errors, ChangePassword by
+		// the user itself with the account-level grant and with IAMUserChangePassword.
+		{"flows=passwords client=aws-cli", []string{"bash", "clients/passwords_awscli.sh"}},
+		{"flows=passwords client=boto3", []string{"python3", "clients/passwords_boto3.py"}},
 	}
 	for _, s := range scripts {
 		t.Run(s.name, func(t *testing.T) {
