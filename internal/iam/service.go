@@ -54,6 +54,7 @@ func (s *Service) Register(svc *awsquery.Service) error {
 		s.simulatePrincipalOperations(),
 		s.serverCertificateOperations(),
 		s.signingCertificateOperations(),
+		s.sshPublicKeyOperations(),
 		s.instanceProfileOperations(),
 		s.serviceLinkedRoleOperations(),
 	} {
