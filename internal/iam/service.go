@@ -55,6 +55,7 @@ func (s *Service) Register(svc *awsquery.Service) error {
 		s.serverCertificateOperations(),
 		s.signingCertificateOperations(),
 		s.sshPublicKeyOperations(),
+		s.serviceCredentialOperations(),
 		s.instanceProfileOperations(),
 		s.serviceLinkedRoleOperations(),
 	} {

@@ -119,11 +119,16 @@ type SSHPublicKey struct {
 
 // ServiceCredential is a service-specific credential of a user; the password is sealed.
 type ServiceCredential struct {
-	ID             string    `json:"id"`
-	UserID         string    `json:"user"`
-	ServiceName    string    `json:"service"`
-	ServiceUser    string    `json:"serviceUser"`
+	ID          string `json:"id"`
+	UserID      string `json:"user"`
+	ServiceName string `json:"service"`
+	// ServiceUser is the ServiceUserName (USER-at-ACCOUNT), or for a long-term API key its
+	// ServiceCredentialAlias.
+	ServiceUser string `json:"serviceUser"`
+	// SealedPassword is the password, or an API key's secret, sealed bound to ID.
 	SealedPassword []byte    `json:"password"`
 	Status         string    `json:"status"` // Active or Inactive
 	CreateDate     time.Time `json:"created"`
+	// Expires is when an API key made with CredentialAgeDays expires; nil for no expiry.
+	Expires *time.Time `json:"expires,omitempty"`
 }
