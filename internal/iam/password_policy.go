@@ -56,12 +56,7 @@ func (s *Service) UpdateAccountPasswordPolicy(ctx context.Context, in *iam.Updat
 		pp.MinimumPasswordLength = *in.MinimumPasswordLength
 	}
 	err := s.writePasswords(ctx, func(ctx context.Context, tx store.Tx) error {
-		rec := store.Record{Account: account, Kind: store.KindPasswordPolicy, Key: passwordPolicyKey, Data: store.Encode(pp)}
-		err := tx.Replace(ctx, rec)
-		if isNotFound(err) {
-			return tx.Insert(ctx, rec)
-		}
-		return err
+		return putRecord(ctx, tx, store.Record{Account: account, Kind: store.KindPasswordPolicy, Key: passwordPolicyKey, Data: store.Encode(pp)})
 	})
 	if err != nil {
 		return nil, err

@@ -123,6 +123,20 @@ func loadLoginProfile(ctx context.Context, tx store.Tx, account, userID string) 
 	return lp, err
 }
 
+// loadUserProfile reads the user a login profile operation names and its login profile,
+// answering NoSuchEntity when it has none.
+func loadUserProfile(ctx context.Context, tx store.Tx, p *principal.Principal, userName *string) (*store.User, *store.LoginProfile, error) {
+	u, err := profileUser(ctx, tx, p, userName)
+	if err != nil {
+		return nil, nil, err
+	}
+	lp, err := loadLoginProfile(ctx, tx, p.Account, u.ID)
+	if err == nil && lp == nil {
+		err = noSuchLoginProfile(u.Name)
+	}
+	return u, lp, err
+}
+
 // CreateLoginProfile gives a user a console password, which must satisfy the account's
 // password policy (or AWS's default one).
 func (s *Service) CreateLoginProfile(ctx context.Context, in *iam.CreateLoginProfileInput) (*iam.CreateLoginProfileOutput, error) {
@@ -142,16 +156,9 @@ func (s *Service) GetLoginProfile(ctx context.Context, in *iam.GetLoginProfileIn
 	p := caller(ctx)
 	var out *iam.GetLoginProfileOutput
 	err := s.view(ctx, func(ctx context.Context, tx store.Tx) error {
-		u, err := profileUser(ctx, tx, p, in.UserName)
+		u, lp, err := loadUserProfile(ctx, tx, p, in.UserName)
 		if err != nil {
 			return err
-		}
-		lp, err := loadLoginProfile(ctx, tx, p.Account, u.ID)
-		if err != nil {
-			return err
-		}
-		if lp == nil {
-			return noSuchLoginProfile(u.Name)
 		}
 		out = &iam.GetLoginProfileOutput{LoginProfile: sdkLoginProfile(u, lp)}
 		return nil
@@ -173,19 +180,9 @@ func (s *Service) UpdateLoginProfile(ctx context.Context, in *iam.UpdateLoginPro
 	}
 	p := caller(ctx)
 	err := s.writePasswords(ctx, func(ctx context.Context, tx store.Tx) error {
-		u, err := loadUser(ctx, tx, p.Account, *in.UserName)
-		if err != nil {
+		_, lp, err := loadUserProfile(ctx, tx, p, in.UserName)
+		if err != nil || in.PasswordResetRequired == nil {
 			return err
-		}
-		lp, err := loadLoginProfile(ctx, tx, p.Account, u.ID)
-		if err != nil {
-			return err
-		}
-		if lp == nil {
-			return noSuchLoginProfile(u.Name)
-		}
-		if in.PasswordResetRequired == nil {
-			return nil
 		}
 		lp.PasswordResetRequired = *in.PasswordResetRequired
 		return tx.Replace(ctx, loginProfileRecord(p.Account, lp))
