@@ -29,6 +29,9 @@ func TestClientScripts(t *testing.T) {
 		// Trust policies bound by unique id, sessions of deleted principals, federation limits
 		// and another account's resources.
 		{"flows=principals client=boto3", []string{"python3", "clients/principals_boto3.py"}},
+		// Server and signing certificates, SSH public keys and service-specific credentials.
+		{"flows=certificates client=aws-cli", []string{"bash", "clients/certificates_awscli.sh"}},
+		{"flows=certificates client=boto3", []string{"python3", "clients/certificates_boto3.py"}},
 		// Console passwords and the account password policy, their errors, ChangePassword by
 		// the user itself with the account-level grant and with IAMUserChangePassword.
 		{"flows=passwords client=aws-cli", []string{"bash", "clients/passwords_awscli.sh"}},
