@@ -167,6 +167,36 @@ func TestPasswords(t *testing.T) {
 	pmErr(t, err, "NoSuchEntity", "cannot be found.")
 }
 
+// TestPasswordsChangeLimit: wrong old passwords to ChangePassword count toward the user's
+// sign-in limit: after 5 free ones each blocks the user, and then even the right password gets
+// LimitExceeded (one of ChangePassword's documented errors) and changes nothing; the console
+// sign-in of that user waits too.
+func TestPasswordsChangeLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	bob, _ := e.newUser(t, "bob")
+	pmOK(t, ignore(e.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("bob"), PolicyArn: aws.String("arn:aws:iam::aws:policy/IAMUserChangePassword")})))
+	pmOK(t, ignore(e.IAM.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("bob"), Password: aws.String("Bob-pass-1!")})))
+	for range 6 {
+		_, err := bob.ChangePassword(ctx, &iam.ChangePasswordInput{OldPassword: aws.String("Bob-pass-0!"), NewPassword: aws.String("Bob-pass-2!")})
+		pmErr(t, err, "AccessDenied", "The old password is incorrect.")
+	}
+	_, err := bob.ChangePassword(ctx, &iam.ChangePasswordInput{OldPassword: aws.String("Bob-pass-1!"), NewPassword: aws.String("Bob-pass-2!")})
+	pmErr(t, err, "LimitExceeded", "Too many wrong passwords for user bob; try again in 1 second.")
+	var se *iamsvc.SignInError
+	_, err = e.app.IAM.SignInWithPassword(ctx, iamsvc.PasswordSignIn{Account: e.Account, UserName: "bob", Password: "Bob-pass-1!", SourceIP: "127.0.0.1"})
+	if !errors.As(err, &se) || se.Reason != iamsvc.SignInThrottled {
+		t.Fatalf("sign-in while bob is blocked: %v", err)
+	}
+	time.Sleep(se.RetryAfter)
+	// Nothing changed: the old password is still the one.
+	if _, err := e.app.IAM.SignInWithPassword(ctx, iamsvc.PasswordSignIn{Account: e.Account, UserName: "bob", Password: "Bob-pass-1!", SourceIP: "127.0.0.1"}); err != nil {
+		t.Fatalf("sign-in after the back-off: %v", err)
+	}
+	pmOK(t, ignore(bob.ChangePassword(ctx, &iam.ChangePasswordInput{OldPassword: aws.String("Bob-pass-1!"), NewPassword: aws.String("Bob-pass-2!")})))
+}
+
 // ignore drops an operation's output, for calls checked only for their error.
 func ignore[T any](_ T, err error) error { return err }
 
