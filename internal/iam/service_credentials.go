@@ -79,23 +79,6 @@ func (s *Service) setSecret(c *store.ServiceCredential, secret string) (err erro
 	return nil
 }
 
-func sdkServiceCredential(c *store.ServiceCredential, userName, secret string, now time.Time) *types.ServiceSpecificCredential {
-	out := &types.ServiceSpecificCredential{
-		CreateDate:                  aws.Time(c.CreateDate),
-		ExpirationDate:              c.Expires,
-		ServiceName:                 aws.String(c.ServiceName),
-		ServiceSpecificCredentialId: aws.String(c.ID),
-		Status:                      credentialStatus(c, now),
-		UserName:                    aws.String(userName),
-	}
-	if apiKey, _ := credentialService(c.ServiceName); apiKey {
-		out.ServiceCredentialAlias, out.ServiceCredentialSecret = aws.String(c.ServiceUser), aws.String(secret)
-	} else {
-		out.ServiceUserName, out.ServicePassword = aws.String(c.ServiceUser), aws.String(secret)
-	}
-	return out
-}
-
 func sdkServiceCredentialMetadata(c *store.ServiceCredential, userName string, now time.Time) types.ServiceSpecificCredentialMetadata {
 	out := types.ServiceSpecificCredentialMetadata{
 		CreateDate:                  aws.Time(c.CreateDate),
@@ -109,6 +92,21 @@ func sdkServiceCredentialMetadata(c *store.ServiceCredential, userName string, n
 		out.ServiceCredentialAlias = aws.String(c.ServiceUser)
 	} else {
 		out.ServiceUserName = aws.String(c.ServiceUser)
+	}
+	return out
+}
+
+// sdkServiceCredential is the element that shows the secret, after a create or reset.
+func sdkServiceCredential(c *store.ServiceCredential, userName, secret string, now time.Time) *types.ServiceSpecificCredential {
+	m := sdkServiceCredentialMetadata(c, userName, now)
+	out := &types.ServiceSpecificCredential{
+		CreateDate: m.CreateDate, ExpirationDate: m.ExpirationDate, ServiceName: m.ServiceName, ServiceSpecificCredentialId: m.ServiceSpecificCredentialId,
+		Status: m.Status, UserName: m.UserName, ServiceUserName: m.ServiceUserName, ServiceCredentialAlias: m.ServiceCredentialAlias,
+	}
+	if m.ServiceCredentialAlias != nil {
+		out.ServiceCredentialSecret = aws.String(secret)
+	} else {
+		out.ServicePassword = aws.String(secret)
 	}
 	return out
 }
