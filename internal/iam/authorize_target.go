@@ -21,6 +21,9 @@ type target struct {
 	// newARN is the resource's ARN after a rename (UpdateUser, UpdateGroup,
 	// UpdateServerCertificate): AWS wants permission on both names.
 	newARN, newDisplay string
+	// credentialService is the service of the service-specific credential a request names by
+	// id, for iam:ServiceSpecificCredentialServiceName.
+	credentialService string
 }
 
 // entityMeta is what authorization reads of a stored entity: the JSON fields that every
@@ -192,6 +195,8 @@ func actionKeys(keys []string, in input, t *target) []ContextKey {
 			if f := inputKeyField(k); f != "" {
 				if vals, multi, ok := in.values(f); ok {
 					out = append(out, ContextKey{Name: k, Values: vals, Multi: multi})
+				} else if k == "iam:ServiceSpecificCredentialServiceName" && t != nil && t.credentialService != "" {
+					out = append(out, ContextKey{Name: k, Values: []string{t.credentialService}})
 				}
 			}
 		}
@@ -234,6 +239,8 @@ func (s *Service) findTarget(ctx context.Context, p *principal.Principal, action
 	// Operations whose resource is named by something other than its name.
 	case "iam:GetAccessKeyLastUsed":
 		return s.keyOwnerTarget(ctx, p, in.str("AccessKeyId"))
+	case "iam:DeleteServiceSpecificCredential", "iam:ResetServiceSpecificCredential", "iam:UpdateServiceSpecificCredential":
+		return s.serviceCredentialTarget(ctx, p, in)
 	case "iam:GenerateServiceLastAccessedDetails", "iam:ListPoliciesGrantingServiceAccess":
 		return s.arnTarget(ctx, p, in.str("Arn"))
 	case "iam:GetContextKeysForPrincipalPolicy", "iam:SimulatePrincipalPolicy":
@@ -417,6 +424,43 @@ func (s *Service) callerTarget(ctx context.Context, p *principal.Principal) (*ta
 		return nil, err
 	}
 	t.tags, t.boundary = gr.userTags, gr.userBoundary
+	return t, nil
+}
+
+// serviceCredentialTarget is the user a request on a service-specific credential names (or the
+// caller), with the service of the credential when it is that user's: the request names only
+// the credential's id.
+func (s *Service) serviceCredentialTarget(ctx context.Context, p *principal.Principal, in input) (*target, error) {
+	var t *target
+	var err error
+	if name := in.str("UserName"); name != "" {
+		t, err = s.namedTarget(ctx, p.Account, store.KindUser, "user", name)
+	} else {
+		t, err = s.callerTarget(ctx, p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	err = s.view(ctx, func(ctx context.Context, tx store.Tx) error {
+		c, rec, err := store.LoadByID[store.ServiceCredential](ctx, tx, store.KindServiceCredential, in.str("ServiceSpecificCredentialId"))
+		if isNotFound(err) || (err == nil && rec.Account != p.Account) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		u, _, err := store.LoadByID[store.User](ctx, tx, store.KindUser, c.UserID)
+		if err != nil {
+			return err
+		}
+		if userARN(p.Account, u) == t.arn {
+			t.credentialService = c.ServiceName
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 

@@ -369,7 +369,7 @@ func TestServiceCredentialsSDK(t *testing.T) {
 	if aws.ToString(first.ServiceUserName) != "git-at-"+e.Account || aws.ToString(second.ServiceUserName) != "git+1-at-"+e.Account || len(aws.ToString(first.ServicePassword)) != 60 {
 		t.Fatalf("created %+v and %+v", first, second)
 	}
-	pmMust[*iam.CreateServiceSpecificCredentialOutput](t)(create("cassandra.amazonaws.com"))
+	cassandra := pmMust[*iam.CreateServiceSpecificCredentialOutput](t)(create("cassandra.amazonaws.com")).ServiceSpecificCredential
 	state := func() string {
 		out, err := c.ListServiceSpecificCredentials(ctx, &iam.ListServiceSpecificCredentialsInput{UserName: aws.String("git")})
 		pmOK(t, err)
@@ -391,6 +391,22 @@ func TestServiceCredentialsSDK(t *testing.T) {
 			return err
 		}},
 	})
+	// iam:ServiceSpecificCredentialServiceName is the service of the credential a request names
+	// by id (Service Authorization Reference: a key of Update, Reset and Delete).
+	ops := certPolicyUser(t, e, "gitops", `{"Effect":"Allow","Action":["iam:UpdateServiceSpecificCredential","iam:DeleteServiceSpecificCredential"],"Resource":"*",
+		"Condition":{"StringEquals":{"iam:ServiceSpecificCredentialServiceName":"codecommit.amazonaws.com"}}}`)
+	pmFailNoChange(t, state, []pmCase{
+		{"deactivate another service's credential", "AccessDenied", "iam:UpdateServiceSpecificCredential", func() error {
+			_, err := ops.UpdateServiceSpecificCredential(ctx, &iam.UpdateServiceSpecificCredentialInput{UserName: aws.String("git"), ServiceSpecificCredentialId: cassandra.ServiceSpecificCredentialId, Status: types.StatusTypeInactive})
+			return err
+		}},
+		{"delete another service's credential", "AccessDenied", "iam:DeleteServiceSpecificCredential", func() error {
+			_, err := ops.DeleteServiceSpecificCredential(ctx, &iam.DeleteServiceSpecificCredentialInput{UserName: aws.String("git"), ServiceSpecificCredentialId: cassandra.ServiceSpecificCredentialId})
+			return err
+		}},
+	})
+	_, err = ops.UpdateServiceSpecificCredential(ctx, &iam.UpdateServiceSpecificCredentialInput{UserName: aws.String("git"), ServiceSpecificCredentialId: second.ServiceSpecificCredentialId, Status: types.StatusTypeActive})
+	pmOK(t, err)
 	filtered := pmMust[*iam.ListServiceSpecificCredentialsOutput](t)(c.ListServiceSpecificCredentials(ctx, &iam.ListServiceSpecificCredentialsInput{UserName: aws.String("git"), ServiceName: aws.String("cassandra.amazonaws.com")}))
 	if len(filtered.ServiceSpecificCredentials) != 1 {
 		t.Fatalf("cassandra credentials: %+v", filtered.ServiceSpecificCredentials)
