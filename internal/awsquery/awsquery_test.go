@@ -2,7 +2,9 @@ package awsquery
 
 import (
 	"bytes"
+	"context"
 	"flag"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -52,7 +54,7 @@ func TestDecode(t *testing.T) {
 		{name: "case=missing required", op: "CreateUser", form: "Path=/", wantErr: "Value null at 'userName' failed to satisfy constraint: Member must not be null"},
 		{name: "case=name too long", op: "CreateUser", form: "UserName=" + strings.Repeat("a", 65), wantErr: "Member must have length less than or equal to 64"},
 		{name: "case=name pattern", op: "CreateUser", form: "UserName=bad%20name", wantErr: "Member must satisfy regular expression pattern"},
-		{name: "case=two violations", op: "CreateUser", form: "UserName=bad%20name&Path=%2Fa", wantErr: "2 validation errors detected"},
+		{name: "case=two violations", op: "CreateUser", form: "UserName=bad%20name&Tags.member.1.Key=k", wantErr: `2 validation errors detected: Value at 'tags.1.member.value' failed to satisfy constraint: Member must not be null; Value 'bad name' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]+`},
 		{name: "case=unknown parameter", op: "CreateUser", form: "UserName=a&Colour=red", wantErr: "The parameter Colour is not recognized"},
 		{name: "case=list index zero", op: "CreateUser", form: "UserName=a&Tags.member.0.Key=k&Tags.member.0.Value=v", wantErr: "indexes start at 1"},
 		{name: "case=list index with leading zero", op: "CreateUser", form: "UserName=a&Tags.member.01.Key=k&Tags.member.01.Value=v",
@@ -257,5 +259,43 @@ func TestEncodeLeavesOutUnsetBlobs(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "<QRCodePNG></QRCodePNG>") {
 		t.Fatalf("an empty blob that is set was left out: %s", buf.String())
+	}
+}
+
+func TestDecline(t *testing.T) {
+	t.Parallel()
+	svc, err := NewService("IAM", "iam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Declined{Code: "FeatureDisabled", Status: http.StatusNotFound, Reason: "it is always off"}
+	newInput := func() any { return new(iam.GetServiceLastAccessedDetailsInput) }
+	if err := svc.Decline("GetServiceLastAccessedDetails", newInput, Declined{Code: "X"}); err == nil {
+		t.Error("Decline accepted an answer without a status and reason")
+	}
+	if err := svc.Decline("GetServiceLastAccessedDetails", newInput, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Decline("GetServiceLastAccessedDetails", newInput, d); err == nil {
+		t.Error("Decline accepted an operation twice")
+	}
+	op, h, err := svc.Lookup("GetServiceLastAccessedDetails")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The input is validated first, as for any operation.
+	if _, err := h(context.Background(), op, url.Values{}); AsError(err) == nil || AsError(err).Code != "ValidationError" {
+		t.Errorf("without JobId: %v, want ValidationError", err)
+	}
+	_, err = h(context.Background(), op, url.Values{"JobId": {"examplef-1305-c245-eba4-71fe298bcda7"}})
+	want := "Gatehouse does not offer the IAM operation GetServiceLastAccessedDetails: it is always off."
+	if e := AsError(err); e == nil || e.Code != d.Code || e.Status != d.Status || !e.Sender || e.Message != want {
+		t.Errorf("answer = %+v, want %s %d %q", e, d.Code, d.Status, want)
+	}
+	if got := svc.Declines(); len(got) != 1 || got["GetServiceLastAccessedDetails"] != d {
+		t.Errorf("Declines() = %v", got)
+	}
+	if len(svc.Implemented()) != 0 {
+		t.Errorf("Implemented() = %v, want the declined operation left out", svc.Implemented())
 	}
 }

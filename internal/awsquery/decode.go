@@ -57,14 +57,22 @@ func isProtocolParam(key string) bool {
 // decoder collects every violation, as AWS reports them all in one ValidationError.
 type decoder struct {
 	violations []string
+	// later is a check of the service's own (an IAM path), answered only when the input
+	// satisfies every constraint of the model.
+	later *Error
 }
 
-func (d *decoder) violate(value *string, path, constraint string) {
-	v := "null"
-	if value != nil {
-		v = "'" + *value + "'"
+// violate records that the value of shape s at path fails constraint; value is nil when the
+// member is missing.
+func (d *decoder) violate(s *Shape, value *string, path, constraint string) {
+	v := " null"
+	switch {
+	case s.Messages.HideValue:
+		v = ""
+	case value != nil:
+		v = " '" + *value + "'"
 	}
-	d.violations = append(d.violations, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", v, path, constraint))
+	d.violations = append(d.violations, fmt.Sprintf("Value%s at '%s' failed to satisfy constraint: %s", v, path, constraint))
 }
 
 // Decode fills dst (a pointer to the operation's aws-sdk-go-v2 input struct) from form,
@@ -96,6 +104,9 @@ func Decode(op *OperationModel, form url.Values, dst any) error {
 		return ValidationError("1 validation error detected: %s", d.violations[0])
 	case n > 1:
 		return ValidationError("%d validation errors detected: %s", n, strings.Join(d.violations, "; "))
+	}
+	if d.later != nil {
+		return d.later
 	}
 	return nil
 }
@@ -129,7 +140,7 @@ func (d *decoder) structure(s *Shape, n *formNode, v reflect.Value, path, opName
 		mpath := joinPath(path, name)
 		if child == nil {
 			if s.Required[name] {
-				d.violate(nil, mpath, "Member must not be null")
+				d.violate(s.Members[name], nil, mpath, "Member must not be null")
 			}
 			continue
 		}
@@ -197,17 +208,62 @@ func (d *decoder) list(s *Shape, n *formNode, f reflect.Value, path, opName stri
 	} else if n.value != "" {
 		return ValidationError("The list parameter %s must be given as %s.member.N.", path, path)
 	}
-	count := strconv.Itoa(len(items))
-	d.lengthChecks(s, len(items), &count, path)
+	shown := strconv.Itoa(len(items))
+	scalars := s.Member.Type != "structure" && s.Member.Type != "list" && s.Member.Type != "map"
+	if scalars {
+		// AWS shows a list of strings as Java prints it: [a, b].
+		vals := make([]string, len(items))
+		for i, item := range items {
+			vals[i] = item.value
+		}
+		shown = "[" + strings.Join(vals, ", ") + "]"
+	}
+	d.lengthChecks(s, len(items), &shown, path)
 	out := reflect.MakeSlice(f.Type(), len(items), len(items))
+	// Items of a list of scalars are checked together, and a failing one is reported at the
+	// list with every constraint of its members: "Value at 'tagKeys' failed to satisfy
+	// constraint: Member must satisfy constraint: [Member must have length less than or equal
+	// to 128, ...]".
+	each := d
+	if scalars {
+		each = &decoder{}
+	}
 	for i, item := range items {
 		ipath := fmt.Sprintf("%s.%d.member", path, i+1)
-		if err := d.value(s.Member, item, out.Index(i), ipath, opName); err != nil {
+		if err := each.value(s.Member, item, out.Index(i), ipath, opName); err != nil {
 			return err
 		}
 	}
+	if scalars && len(each.violations) > 0 {
+		d.violate(s, &shown, path, "Member must satisfy constraint: ["+strings.Join(memberConstraints(s), ", ")+"]")
+	}
+	if scalars && d.later == nil {
+		d.later = each.later
+	}
 	f.Set(out)
 	return nil
+}
+
+// memberConstraints lists the constraints of a list's members in the order AWS names them.
+func memberConstraints(list *Shape) []string {
+	m := list.Member
+	var out []string
+	if m.Max != nil {
+		out = append(out, fmt.Sprintf("Member must have length less than or equal to %d", int(*m.Max)))
+	}
+	if m.Min != nil {
+		out = append(out, fmt.Sprintf("Member must have length greater than or equal to %d", int(*m.Min)))
+	}
+	if m.RawPat != "" {
+		out = append(out, "Member must satisfy regular expression pattern: "+m.RawPat)
+	}
+	if len(m.Enum) > 0 {
+		out = append(out, "Member must satisfy enum value set: ["+strings.Join(m.Enum, ", ")+"]")
+	}
+	if list.Messages.MemberNotNull {
+		out = append(out, "Member must not be null")
+	}
+	return out
 }
 
 func (d *decoder) mapValue(s *Shape, n *formNode, f reflect.Value, path, opName string) error {
@@ -239,10 +295,10 @@ func (d *decoder) mapValue(s *Shape, n *formNode, f reflect.Value, path, opName 
 
 func (d *decoder) lengthChecks(s *Shape, length int, shown *string, path string) {
 	if s.Min != nil && float64(length) < *s.Min {
-		d.violate(shown, path, fmt.Sprintf("Member must have length greater than or equal to %d", int(*s.Min)))
+		d.violate(s, shown, path, fmt.Sprintf("Member must have length greater than or equal to %d", int(*s.Min)))
 	}
 	if s.Max != nil && float64(length) > *s.Max {
-		d.violate(shown, path, fmt.Sprintf("Member must have length less than or equal to %d", int(*s.Max)))
+		d.violate(s, shown, path, fmt.Sprintf("Member must have length less than or equal to %d", int(*s.Max)))
 	}
 }
 
@@ -253,11 +309,17 @@ func (d *decoder) scalar(s *Shape, raw string, f reflect.Value, path string) err
 			return ValidationError("The parameter %s is not valid UTF-8.", path)
 		}
 		d.lengthChecks(s, utf8.RuneCountInString(raw), &raw, path)
-		if s.Pattern != nil && !s.Pattern.MatchString(raw) {
-			d.violate(&raw, path, "Member must satisfy regular expression pattern: "+s.RawPat)
+		switch {
+		case s.Pattern == nil || s.Pattern.MatchString(raw):
+		case s.Messages.Path:
+			if d.later == nil {
+				d.later = ValidationError("%s", pathMessage(path[strings.LastIndexByte(path, '.')+1:]))
+			}
+		default:
+			d.violate(s, &raw, path, "Member must satisfy regular expression pattern: "+s.RawPat)
 		}
 		if len(s.Enum) > 0 && !slices.Contains(s.Enum, raw) {
-			d.violate(&raw, path, "Member must satisfy enum value set: ["+strings.Join(s.Enum, ", ")+"]")
+			d.violate(s, &raw, path, "Member must satisfy enum value set: ["+strings.Join(s.Enum, ", ")+"]")
 		}
 		f.SetString(raw)
 	case "integer", "long":
@@ -266,10 +328,10 @@ func (d *decoder) scalar(s *Shape, raw string, f reflect.Value, path string) err
 			return ValidationError("Value '%s' at '%s' failed to satisfy constraint: Member must be a whole number.", raw, path)
 		}
 		if s.Min != nil && float64(i) < *s.Min {
-			d.violate(&raw, path, fmt.Sprintf("Member must have value greater than or equal to %d", int64(*s.Min)))
+			d.violate(s, &raw, path, fmt.Sprintf("Member must have value greater than or equal to %d", int64(*s.Min)))
 		}
 		if s.Max != nil && float64(i) > *s.Max {
-			d.violate(&raw, path, fmt.Sprintf("Member must have value less than or equal to %d", int64(*s.Max)))
+			d.violate(s, &raw, path, fmt.Sprintf("Member must have value less than or equal to %d", int64(*s.Max)))
 		}
 		f.SetInt(i)
 	case "boolean":

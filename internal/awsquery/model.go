@@ -47,6 +47,8 @@ type Shape struct {
 	RawPat   string
 	Enum     []string
 	Error    *ErrorInfo
+	// How AWS words validation errors of this shape, where the models do not say (messages.go).
+	Messages MessageRule
 }
 
 // ErrorInfo is the wire form of a modelled exception.
@@ -105,7 +107,18 @@ func LoadModel(service string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("awsquery: model %s: %w", service, err)
 	}
-	return parseModel(data)
+	m, err := parseModel(data)
+	if err != nil {
+		return nil, err
+	}
+	for name, r := range messageRules[service] {
+		s, ok := m.Shapes[name]
+		if !ok {
+			return nil, fmt.Errorf("awsquery: message rule for unknown %s shape %q", service, name)
+		}
+		s.Messages = r
+	}
+	return m, nil
 }
 
 func parseModel(data []byte) (*Model, error) {

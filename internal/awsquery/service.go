@@ -3,6 +3,7 @@ package awsquery
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 )
@@ -31,6 +32,16 @@ type Service struct {
 	SigningName string // the SigV4 service name: "iam" or "sts"
 	Model       *Model
 	handlers    map[string]Handler
+	declined    map[string]Declined
+}
+
+// Declined is how Gatehouse answers an operation of the model that it does not offer: an error
+// code (AWS's own answer for the state a Gatehouse account is always in, where AWS has one, or
+// NotImplemented), its HTTP status, and why the operation is not offered.
+type Declined struct {
+	Code   string
+	Status int
+	Reason string
 }
 
 // NewService loads the embedded model of signingName ("iam" or "sts").
@@ -39,7 +50,7 @@ func NewService(name, signingName string) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Name: name, SigningName: signingName, Model: m, handlers: map[string]Handler{}}, nil
+	return &Service{Name: name, SigningName: signingName, Model: m, handlers: map[string]Handler{}, declined: map[string]Declined{}}, nil
 }
 
 // Register serves operation op with h. It fails for names that are not operations of the model.
@@ -51,6 +62,27 @@ func (s *Service) Register(op string, h Handler) error {
 		return fmt.Errorf("awsquery: %s operation %s registered twice", s.Name, op)
 	}
 	s.handlers[op] = h
+	return nil
+}
+
+// Decline serves op with the answer d: its input is validated against the model (into a fresh
+// value of newInput, an aws-sdk-go-v2 input struct) and authorized like any operation's, and
+// the answer is d's error naming the operation and d's reason.
+func (s *Service) Decline(op string, newInput func() any, d Declined) error {
+	if d.Code == "" || d.Status == 0 || d.Reason == "" {
+		return fmt.Errorf("awsquery: %s operation %s declined without a code, status and reason", s.Name, op)
+	}
+	answer := &Error{Code: d.Code, Message: fmt.Sprintf("Gatehouse does not offer the %s operation %s: %s.", s.Name, op, d.Reason), Status: d.Status, Sender: d.Status < 500}
+	h := func(_ context.Context, op *OperationModel, form url.Values) (any, error) {
+		if err := Decode(op, form, newInput()); err != nil {
+			return nil, err
+		}
+		return nil, answer
+	}
+	if err := s.Register(op, h); err != nil {
+		return err
+	}
+	s.declined[op] = d
 	return nil
 }
 
@@ -68,11 +100,16 @@ func (s *Service) Lookup(action string) (*OperationModel, Handler, error) {
 	return op, h, nil
 }
 
-// Implemented lists the operations that have handlers.
+// Implemented lists the operations that have handlers of their own (not declined ones).
 func (s *Service) Implemented() []string {
 	out := make([]string, 0, len(s.handlers))
 	for name := range s.handlers {
-		out = append(out, name)
+		if _, ok := s.declined[name]; !ok {
+			out = append(out, name)
+		}
 	}
 	return out
 }
+
+// Declines returns the declined operations and their answers.
+func (s *Service) Declines() map[string]Declined { return maps.Clone(s.declined) }
