@@ -33,7 +33,10 @@ func (o keyOwner) sdkUserName() *string {
 }
 
 // resolveKeyOwner finds the user named by userName, or the caller when it is absent: root
-// callers act on the root user's keys, as AWS does.
+// callers act on the root user's keys, as AWS does. A role session must name the user:
+// ValidationError "Must specify userName when calling with non-User credentials"
+// (LocalStack's recordings of AWS, test_iam_users.snapshot.json
+// delete-access-key-without-username-error).
 func resolveKeyOwner(ctx context.Context, tx store.Tx, p *principal.Principal, userName *string) (keyOwner, error) {
 	if name := aws.ToString(userName); name != "" {
 		u, err := loadUser(ctx, tx, p.Account, name)
@@ -42,8 +45,11 @@ func resolveKeyOwner(ctx context.Context, tx store.Tx, p *principal.Principal, u
 		}
 		return keyOwner{id: u.ID, userName: u.Name}, nil
 	}
-	if p.Type == principal.Root {
+	switch p.Type {
+	case principal.Root:
 		return keyOwner{id: p.Account}, nil
+	case principal.AssumedRole, principal.FederatedUser:
+		return keyOwner{}, awsquery.ValidationError("Must specify userName when calling with non-User credentials")
 	}
 	u, _, err := store.LoadByID[store.User](ctx, tx, store.KindUser, p.UserID)
 	if isNotFound(err) {

@@ -420,7 +420,7 @@ func (s *Service) authorize(ctx context.Context, p *principal.Principal, acc *Ac
 		// IAM names the resource "*" in its messages (STS leaves it out).
 		msg = strings.Replace(msg, "perform: "+req.Action, "perform: "+req.Action+" on resource: *", 1)
 	}
-	if s.denials != nil {
+	if s.denials != nil && encodesDenials(req.Action) {
 		// The details go sealed into the message, for sts:DecodeAuthorizationMessage.
 		enc, err := s.denials.EncodeDenial(ctx, p, &req)
 		if err != nil {
@@ -430,6 +430,17 @@ func (s *Service) authorize(ctx context.Context, p *principal.Principal, acc *Ac
 		}
 	}
 	return awsquery.AccessDenied("%s", msg)
+}
+
+// encodesDenials reports whether the AccessDenied answers of action carry an encoded
+// authorization message. "Only certain AWS operations return an encoded authorization
+// message. The documentation for an individual operation indicates whether that operation
+// returns an encoded message" (STS API Reference, DecodeAuthorizationMessage): EC2's do, IAM's
+// and STS's do not, so theirs are AWS's text alone. The encoder is kept for the services
+// Gatehouse protects later.
+func encodesDenials(action string) bool {
+	service, _, _ := strings.Cut(action, ":")
+	return service != "iam" && service != "sts"
 }
 
 // DenialEncoder seals the details of a denied request (the decision, the statements that

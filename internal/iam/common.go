@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,12 +57,16 @@ func pageOf(marker *string, maxItems *int32) (page, error) {
 	if marker != nil && *marker != "" {
 		after, ok := decodeMarker(*marker)
 		if !ok {
-			return p, awsquery.ValidationError("Invalid Marker: %q is not a marker this service returned.", *marker)
+			return p, invalidMarker()
 		}
 		p.after = after
 	}
 	return p, nil
 }
+
+// invalidMarker is IAM's answer to a Marker it did not issue (ValidationError "Invalid
+// Marker.", as LocalStack recorded AWS answering ListVirtualMFADevices).
+func invalidMarker() error { return awsquery.ValidationError("Invalid Marker.") }
 
 // markerEncoding spells Marker values. Decoding is strict, so that a marker has one spelling
 // (a lenient decoder ignores the unused low bits of the last character).
@@ -145,7 +150,8 @@ func validatePathPrefix(p *string) (string, error) {
 		return "/", nil
 	}
 	if !strings.HasPrefix(*p, "/") {
-		return "", awsquery.ValidationError("The specified value for pathPrefix is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.")
+		// AWS's text (aws/aws-cli#5860); the model's patterns catch this before the handler.
+		return "", awsquery.ValidationError("The specified value for pathPrefix is invalid. It must begin with the / character and contain only alphanumeric characters and/or / characters.")
 	}
 	return *p, nil
 }
@@ -224,15 +230,26 @@ func removeTags(have []store.Tag, keys []string) []store.Tag {
 	return out
 }
 
-// sdkTags converts stored tags; nil when there are none, so the XML leaves the element out.
+// sdkTags converts stored tags, sorted by key as IAM lists them; nil when there are none, so
+// the XML leaves the element out.
 func sdkTags(tags []store.Tag) []types.Tag {
 	if len(tags) == 0 {
 		return nil
 	}
-	out := make([]types.Tag, len(tags))
-	for i, t := range tags {
+	sorted := sortedTags(tags)
+	out := make([]types.Tag, len(sorted))
+	for i, t := range sorted {
 		out[i] = types.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)}
 	}
+	return out
+}
+
+// sortedTags returns tags sorted by key, case-sensitively ("A" before "a"), as IAM lists the
+// tags of every entity (LocalStack's recordings of AWS, test_iam_policies.snapshot.json:
+// ListPolicyTags lists A before a).
+func sortedTags(tags []store.Tag) []store.Tag {
+	out := slices.Clone(tags)
+	slices.SortFunc(out, func(a, b store.Tag) int { return strings.Compare(a.Key, b.Key) })
 	return out
 }
 

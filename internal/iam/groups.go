@@ -260,11 +260,7 @@ func (s *Service) ListGroups(ctx context.Context, in *iam.ListGroupsInput) (*iam
 func (s *Service) AddUserToGroup(ctx context.Context, in *iam.AddUserToGroupInput) (*iam.AddUserToGroupOutput, error) {
 	account := caller(ctx).Account
 	err := s.update(ctx, func(ctx context.Context, tx store.Tx) error {
-		g, err := loadGroup(ctx, tx, account, *in.GroupName)
-		if err != nil {
-			return err
-		}
-		u, err := loadUser(ctx, tx, account, *in.UserName)
+		u, g, err := loadMembership(ctx, tx, account, *in.UserName, *in.GroupName)
 		if err != nil {
 			return err
 		}
@@ -288,16 +284,27 @@ func (s *Service) AddUserToGroup(ctx context.Context, in *iam.AddUserToGroupInpu
 	return &iam.AddUserToGroupOutput{}, nil
 }
 
+// loadMembership reads the user and the group of AddUserToGroup and RemoveUserFromGroup. The
+// user comes first: when neither exists AWS reports the user (LocalStack's recordings of AWS,
+// test_iam_groups.snapshot.json remove-from-unknown-group).
+func loadMembership(ctx context.Context, tx store.Tx, account, userName, groupName string) (*store.User, *store.Group, error) {
+	u, err := loadUser(ctx, tx, account, userName)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := loadGroup(ctx, tx, account, groupName)
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, g, nil
+}
+
 // RemoveUserFromGroup removes a user from a group. Both must exist; removing a user that is not
 // a member succeeds, as AWS answers it.
 func (s *Service) RemoveUserFromGroup(ctx context.Context, in *iam.RemoveUserFromGroupInput) (*iam.RemoveUserFromGroupOutput, error) {
 	account := caller(ctx).Account
 	err := s.update(ctx, func(ctx context.Context, tx store.Tx) error {
-		g, err := loadGroup(ctx, tx, account, *in.GroupName)
-		if err != nil {
-			return err
-		}
-		u, err := loadUser(ctx, tx, account, *in.UserName)
+		u, g, err := loadMembership(ctx, tx, account, *in.UserName, *in.GroupName)
 		if err != nil {
 			return err
 		}

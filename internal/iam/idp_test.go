@@ -88,8 +88,10 @@ func TestOIDCURL(t *testing.T) {
 		{"https://oidc.eks.us-west-2.amazonaws.com/id/ABCDEF", "oidc.eks.us-west-2.amazonaws.com/id/ABCDEF", ""},
 		{"https://example.com/", "example.com", ""},
 		{"HTTPS://example.com", "example.com", ""},
-		{"http://example.com", "", "must begin with https://"},
-		{"example.com", "", "must begin with https://"},
+		// AWS answers example.org with ValidationError "Invalid Open ID Connect Provider URL"
+		// (LocalStack's recordings of AWS, test_iam_oidc.snapshot.json invalid-url).
+		{"http://example.com", "", "ValidationError"},
+		{"example.com", "", "ValidationError"},
 		{"https://", "", "must name a host"},
 		{"https://user@example.com", "", "must name a host"},
 		{"https://example.com:443", "", "port"},
@@ -103,6 +105,12 @@ func TestOIDCURL(t *testing.T) {
 			if tc.why == "" {
 				if err != nil || got != tc.want {
 					t.Fatalf("oidcURL = %q, %v; want %q", got, err, tc.want)
+				}
+				return
+			}
+			if tc.why == "ValidationError" {
+				if e := awsquery.AsError(err); e == nil || e.Code != "ValidationError" || e.Message != "Invalid Open ID Connect Provider URL" {
+					t.Fatalf("oidcURL error = %v, want ValidationError Invalid Open ID Connect Provider URL", err)
 				}
 				return
 			}

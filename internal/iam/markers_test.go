@@ -87,8 +87,8 @@ func TestSimulationMarkerOneSpelling(t *testing.T) {
 	}
 	for name, m := range cases {
 		t.Run("marker="+name, func(t *testing.T) {
-			if _, err := (&Service{}).SimulateCustomPolicy(simCtx(), in(aws.String(m))); simErrCode(err) != "InvalidInput" {
-				t.Errorf("marker %q: %v, want InvalidInput", m, err)
+			if _, err := (&Service{}).SimulateCustomPolicy(simCtx(), in(aws.String(m))); simErrCode(err) != "ValidationError" {
+				t.Errorf("marker %q: %v, want ValidationError", m, err)
 			}
 		})
 	}

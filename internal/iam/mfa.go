@@ -60,8 +60,11 @@ func (s *Service) mfaOperations() []operation {
 	}
 }
 
+// noSuchMFADevice and the duplicate device's "MFA device already exists." are AWS's texts
+// (LocalStack's recordings of AWS, test_iam_mfa.snapshot.json: DeleteVirtualMFADevice and
+// DeactivateMFADevice of an unknown device, CreateVirtualMFADevice of a taken name).
 func noSuchMFADevice(serial string) error {
-	return awsquery.NoSuchEntity("VirtualMFADevice with serial number %s does not exist.", serial)
+	return awsquery.NoSuchEntity("MFA Device with serial number %s does not exist.", serial)
 }
 
 // notEnabledFor is the NoSuchEntity of a device that exists but is not enabled for owner.
@@ -139,7 +142,7 @@ func (s *Service) CreateVirtualMFADevice(ctx context.Context, in *iam.CreateVirt
 		}
 		err = tx.Insert(ctx, mfaRecord(account, nameKey(d.Path+d.Name), d))
 		if isExists(err) {
-			return awsquery.EntityAlreadyExists("MFADevice entity at the same path and name already exists.")
+			return awsquery.EntityAlreadyExists("MFA device already exists.")
 		}
 		if err == nil && n >= maxVirtualMFADevices {
 			return awsquery.LimitExceeded("Cannot exceed quota for VirtualMFADevicesPerAccount: %d", maxVirtualMFADevices)

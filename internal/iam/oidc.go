@@ -21,7 +21,7 @@ const (
 	maxOIDCClientIDs       = 100 // per provider
 	maxOIDCThumbprints     = 5   // per provider
 	oidcProviderARNPrefix  = "oidc-provider/"
-	oidcProviderURLMessage = "Invalid Open ID Connect Provider URL."
+	oidcProviderURLMessage = "Invalid Open ID Connect Provider URL"
 )
 
 var thumbprintPattern = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
@@ -67,15 +67,17 @@ func oidcURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	switch {
 	case !strings.EqualFold(raw[:min(len(raw), 8)], "https://"):
-		return "", awsquery.InvalidInput("%s The URL must begin with https://.", oidcProviderURLMessage)
+		// AWS's answer to example.org (LocalStack's recordings of AWS,
+		// test_iam_oidc.snapshot.json invalid-url): ValidationError, the bare text.
+		return "", awsquery.ValidationError("%s", oidcProviderURLMessage)
 	case err != nil:
-		return "", awsquery.InvalidInput("%s It is not a valid URL.", oidcProviderURLMessage)
+		return "", awsquery.InvalidInput("%s. It is not a valid URL.", oidcProviderURLMessage)
 	case u.Host == "" || u.User != nil:
-		return "", awsquery.InvalidInput("%s The URL must name a host.", oidcProviderURLMessage)
+		return "", awsquery.InvalidInput("%s. The URL must name a host.", oidcProviderURLMessage)
 	case u.Port() != "":
-		return "", awsquery.InvalidInput("%s The URL must not contain a port number.", oidcProviderURLMessage)
+		return "", awsquery.InvalidInput("%s. The URL must not contain a port number.", oidcProviderURLMessage)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#"):
-		return "", awsquery.InvalidInput("%s The URL must not contain a query or a fragment.", oidcProviderURLMessage)
+		return "", awsquery.InvalidInput("%s. The URL must not contain a query or a fragment.", oidcProviderURLMessage)
 	}
 	rest := raw[len("https://"):]
 	// "https://example.com/" is the issuer "https://example.com": the ARN has no empty path.
@@ -205,7 +207,9 @@ func (s *Service) GetOpenIDConnectProvider(ctx context.Context, in *iam.GetOpenI
 		ClientIDList:   nonNil(p.ClientIDs),
 		ThumbprintList: nonNil(p.Thumbprints),
 		CreateDate:     aws.Time(p.CreateDate),
-		Tags:           sdkTags(p.Tags),
+		// An empty Tags element when there are none, as AWS writes it (LocalStack's
+		// recordings, test_iam_oidc.snapshot.json get-response).
+		Tags: append([]types.Tag{}, sdkTags(p.Tags)...),
 	}, nil
 }
 
@@ -242,24 +246,30 @@ func (s *Service) ListOpenIDConnectProviders(ctx context.Context, _ *iam.ListOpe
 	return out, nil
 }
 
-// DeleteOpenIDConnectProvider deletes an OpenID Connect provider. As AWS documents, deleting a
-// provider that does not exist succeeds. Roles that trust it are left as they are.
+// DeleteOpenIDConnectProvider deletes an OpenID Connect provider; roles that trust it are left
+// as they are. The API Reference calls the operation idempotent, but AWS answers NoSuchEntity
+// "OpenId connect Provider ARN cannot be found." for a provider that does not exist
+// (LocalStack's recordings of AWS, test_iam_oidc.snapshot.json deletion-not-found-error,
+// February 2026), and so does Gatehouse, also for another account's provider.
 func (s *Service) DeleteOpenIDConnectProvider(ctx context.Context, in *iam.DeleteOpenIDConnectProviderInput) (*iam.DeleteOpenIDConnectProviderOutput, error) {
 	account := caller(ctx).Account
 	key, mine, err := oidcKey(account, *in.OpenIDConnectProviderArn)
 	if err != nil {
 		return nil, err
 	}
-	if mine {
-		err = s.update(ctx, func(ctx context.Context, tx store.Tx) error {
-			if err := tx.Delete(ctx, store.KindOIDCProvider, account, key); err != nil && !isNotFound(err) {
-				return err
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
+	missing := awsquery.NoSuchEntity("OpenId connect Provider %s cannot be found.", *in.OpenIDConnectProviderArn)
+	if !mine {
+		return nil, missing
+	}
+	err = s.update(ctx, func(ctx context.Context, tx store.Tx) error {
+		err := tx.Delete(ctx, store.KindOIDCProvider, account, key)
+		if isNotFound(err) {
+			return missing
 		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &iam.DeleteOpenIDConnectProviderOutput{}, nil
 }

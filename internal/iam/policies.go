@@ -289,6 +289,12 @@ func sdkPolicy(m *managedPolicy, attached, boundaries int, view policyView) type
 	} else {
 		out.PolicyId, out.CreateDate, out.UpdateDate = aws.String(m.aws.ID), aws.Time(m.aws.CreateDate), aws.Time(m.aws.UpdateDate)
 	}
+	if view == policyFull && out.Tags == nil {
+		// GetPolicy writes an empty Tags element for an untagged policy, customer- or
+		// AWS-managed (LocalStack's recordings of AWS: test_iam_policies.snapshot.json
+		// get-without-tags, test_iam_managed_policies.snapshot.json); CreatePolicy leaves it out.
+		out.Tags = []types.Tag{}
+	}
 	return out
 }
 

@@ -20,6 +20,18 @@ func noSuchVersion(policyARN, versionID string) error {
 	return awsquery.NoSuchEntity("Policy %s version %s does not exist or is not attachable.", policyARN, versionID)
 }
 
+// loadVersionedPolicy is loadPolicy for GetPolicyVersion and SetDefaultPolicyVersion, which
+// report a missing policy as the missing version: "Policy ARN version vN does not exist or is
+// not attachable." (LocalStack's recordings of AWS, test_iam_policies.snapshot.json
+// err-get-version-nonexistent-policy, err-set-default-nonexistent-policy).
+func loadVersionedPolicy(ctx context.Context, tx store.Tx, policyARN, versionID, action string, write bool) (*managedPolicy, error) {
+	m, err := loadPolicy(ctx, tx, policyARN, action, write)
+	if e := awsquery.AsError(err); e != nil && e.Code == "NoSuchEntity" {
+		return nil, noSuchVersion(policyARN, versionID)
+	}
+	return m, err
+}
+
 // loadVersion reads one version of a customer-managed policy.
 func loadVersion(ctx context.Context, tx store.Tx, account string, m *managedPolicy, versionID string) (*store.PolicyVersion, error) {
 	v, err := store.Load[store.PolicyVersion](ctx, tx, store.KindPolicyVersion, account, childKey(m.local.ID, versionID))
@@ -93,7 +105,7 @@ func (s *Service) CreatePolicyVersion(ctx context.Context, in *iam.CreatePolicyV
 func (s *Service) GetPolicyVersion(ctx context.Context, in *iam.GetPolicyVersionInput) (*iam.GetPolicyVersionOutput, error) {
 	var out *types.PolicyVersion
 	err := s.view(ctx, func(ctx context.Context, tx store.Tx) error {
-		m, err := loadPolicy(ctx, tx, *in.PolicyArn, "GetPolicyVersion", false)
+		m, err := loadVersionedPolicy(ctx, tx, *in.PolicyArn, *in.VersionId, "GetPolicyVersion", false)
 		if err != nil {
 			return err
 		}
@@ -194,7 +206,7 @@ func (s *Service) DeletePolicyVersion(ctx context.Context, in *iam.DeletePolicyV
 // SetDefaultPolicyVersion makes an existing version the one in effect.
 func (s *Service) SetDefaultPolicyVersion(ctx context.Context, in *iam.SetDefaultPolicyVersionInput) (*iam.SetDefaultPolicyVersionOutput, error) {
 	err := s.update(ctx, func(ctx context.Context, tx store.Tx) error {
-		m, err := loadPolicy(ctx, tx, *in.PolicyArn, "SetDefaultPolicyVersion", true)
+		m, err := loadVersionedPolicy(ctx, tx, *in.PolicyArn, *in.VersionId, "SetDefaultPolicyVersion", true)
 		if err != nil {
 			return err
 		}

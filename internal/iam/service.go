@@ -56,6 +56,7 @@ func (s *Service) Register(svc *awsquery.Service) error {
 		s.signingCertificateOperations(),
 		s.sshPublicKeyOperations(),
 		s.serviceCredentialOperations(),
+		s.organizationOperations(),
 		s.instanceProfileOperations(),
 		s.serviceLinkedRoleOperations(),
 	} {
@@ -66,7 +67,7 @@ func (s *Service) Register(svc *awsquery.Service) error {
 			return err
 		}
 	}
-	return nil
+	return declineUnsupported(svc)
 }
 
 // now returns the service clock truncated to seconds, as IAM reports times.

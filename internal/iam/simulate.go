@@ -50,7 +50,7 @@ func (sim *simulation) run(marker *string, maxItems *int32) (simulationPage, err
 		n, err := strconv.Atoi(s)
 		// The position as Itoa writes it, so that "+1" or "01" are not other spellings of "1".
 		if !ok || err != nil || n < 0 || strconv.Itoa(n) != s {
-			return simulationPage{}, awsquery.InvalidInput("Invalid Marker: %q is not a marker this service returned.", *marker)
+			return simulationPage{}, invalidMarker()
 		}
 		start = n
 	}

@@ -131,7 +131,8 @@ func TestSimulateCustomPolicyPagination(t *testing.T) {
 		t.Fatalf("results\n%q\nwant\n%q", got, want)
 	}
 	in.Marker = aws.String("not-a-marker!")
-	if _, err := (&Service{}).SimulateCustomPolicy(simCtx(), in); simErrCode(err) != "InvalidInput" {
+	// ValidationError "Invalid Marker.", as for IAM's other lists.
+	if _, err := (&Service{}).SimulateCustomPolicy(simCtx(), in); simErrCode(err) != "ValidationError" {
 		t.Fatalf("bad marker: %v", err)
 	}
 }

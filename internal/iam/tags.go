@@ -1,10 +1,7 @@
 package iam
 
 import (
-	"cmp"
 	"context"
-	"slices"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
@@ -72,7 +69,7 @@ func (s *Service) retag(ctx context.Context, t tagged, name string, change func(
 	})
 }
 
-// listTags returns one page of an entity's tags, sorted by key as IAM lists them.
+// listTags returns one page of an entity's tags, sorted by key as IAM lists them (sortedTags).
 func (s *Service) listTags(ctx context.Context, t tagged, name string, marker *string, maxItems *int32) ([]types.Tag, bool, *string, error) {
 	account := caller(ctx).Account
 	pg, err := pageOf(marker, maxItems)
@@ -87,10 +84,8 @@ func (s *Service) listTags(ctx context.Context, t tagged, name string, marker *s
 	if err != nil {
 		return nil, false, nil, err
 	}
-	key := func(t store.Tag) string { return strings.ToLower(t.Key) }
-	tags = slices.Clone(tags)
-	slices.SortFunc(tags, func(a, b store.Tag) int { return cmp.Compare(key(a), key(b)) })
-	page, truncated, next, err := cut(after(tags, pg.after, key), pg.limit, key)
+	key := func(t store.Tag) string { return t.Key }
+	page, truncated, next, err := cut(after(sortedTags(tags), pg.after, key), pg.limit, key)
 	if err != nil {
 		return nil, false, nil, err
 	}

@@ -110,7 +110,7 @@ func (s *Service) Register(svc *awsquery.Service) error {
 			return err
 		}
 	}
-	return nil
+	return declineUnsupported(svc)
 }
 
 // timestamp is the service clock truncated to seconds, as STS reports times.
