@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -102,7 +103,11 @@ func runPolicyValidate(_ context.Context, env Env, args []string) error {
 				return fmt.Errorf("%s: %w", file, err)
 			}
 			invalid++
-			fds = append(fds, finding{pos: pe.Pos, msg: pe.Message})
+			f := finding{pos: pe.Pos, msg: pe.Message}
+			if pos, detail, ok := jsonSyntaxError(doc); ok && f.pos.Line == 0 {
+				f.pos, f.msg = pos, f.msg+" ("+detail+")"
+			}
+			fds = append(fds, f)
 		} else {
 			fds = lintPolicy(p, ref)
 		}
@@ -272,6 +277,47 @@ func anyGlob(patterns []string, s string, fold bool) bool {
 	return false
 }
 
+// jsonSyntaxError locates the JSON syntax error of doc, which IAM reports only as "Syntax
+// errors in policy.": the position of the offending character and the decoder's description.
+// ok is false when doc is well-formed JSON.
+func jsonSyntaxError(doc []byte) (pos policy.Position, detail string, ok bool) {
+	var v any
+	var se *json.SyntaxError
+	if err := json.Unmarshal(doc, &v); !errors.As(err, &se) {
+		return policy.Position{}, "", false
+	}
+	// Offset counts the bytes read, the offending one included.
+	off := min(max(int(se.Offset)-1, 0), len(doc))
+	line := 1 + bytes.Count(doc[:off], []byte{'\n'})
+	col := off - bytes.LastIndexByte(doc[:off], '\n')
+	return policy.Position{Offset: off, Line: line, Column: col}, se.Error(), true
+}
+
+// checkSyntax reports a JSON syntax error of the policy file named file as FILE:LINE:COLUMN.
+func checkSyntax(file string, doc []byte) error {
+	if pos, detail, ok := jsonSyntaxError(doc); ok {
+		return fmt.Errorf("%s:%d:%d: Syntax errors in policy. (%s)", file, pos.Line, pos.Column, detail)
+	}
+	return nil
+}
+
+// roleSession is the session of role ARN principal that `policy eval` evaluates a role as: its
+// assumed-role ARN, with session name evalSessionName. ok is false for other principals.
+func roleSession(principal string) (sessionARN string, ok bool) {
+	a, err := arn.Parse(principal)
+	if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
+		return "", false
+	}
+	name := a.Resource[strings.LastIndexByte(a.Resource, '/')+1:]
+	if name == "" {
+		return "", false
+	}
+	return "arn:" + a.Partition + ":sts::" + a.Account + ":assumed-role/" + name + "/" + evalSessionName, true
+}
+
+// evalSessionName names the role session `policy eval` evaluates a role ARN principal as.
+const evalSessionName = "policy-eval"
+
 // listFlag is a repeatable string flag.
 type listFlag []string
 
@@ -285,9 +331,11 @@ func runPolicyEval(_ context.Context, env Env, args []string) error {
 		`   "context": {"key": "value" or ["values"]}, "identityPolicies": [docs], "resourcePolicy": doc,`+"\n"+
 		`   "permissionsBoundaries": [docs], "sessionPolicies": [docs],`+"\n"+
 		`   "serviceControlPolicies": [[docs of one level], ...], "resourceControlPolicies": [[...], ...]}`+"\n"+
-		"The principal is an account root, user, role-session or federated-user ARN, a service\n"+
-		"principal such as s3.amazonaws.com, or null (anonymous). Organization levels run root\n"+
-		"first; each RCP level includes RCPFullAWSAccess. Prints one decision per request:\n"+
+		"The principal is an account root, user, role, role-session or federated-user ARN, a\n"+
+		"service principal such as s3.amazonaws.com, or null (anonymous). A role is evaluated\n"+
+		"as its session "+evalSessionName+" (the identity policies given are the role's).\n"+
+		"Organization levels run root first; each RCP level includes RCPFullAWSAccess. A JSON\n"+
+		"syntax error is reported at its FILE:LINE:COLUMN. Prints one decision per request:\n"+
 		"allowed, explicitDeny or implicitDeny (with the request's name or action and resource\n"+
 		"when there are several); --json adds matched statements, missing context keys, each\n"+
 		"policy type's decision and AWS's AccessDenied message.\n\n"+
@@ -327,6 +375,9 @@ func runPolicyEval(_ context.Context, env Env, args []string) error {
 			return err
 		}
 		if reqs, err = authz.DecodeRequests(b); err != nil {
+			if pos, _, ok := jsonSyntaxError(b); ok {
+				return fmt.Errorf("%s:%d:%d: %w", reqFile, pos.Line, pos.Column, err)
+			}
 			return fmt.Errorf("%s: %w", reqFile, err)
 		}
 	case len(actions) > 0:
@@ -343,9 +394,21 @@ func runPolicyEval(_ context.Context, env Env, args []string) error {
 	differ := 0
 	for i := range reqs {
 		r := &reqs[i]
+		// A role is evaluated as a session of it; the session's ARN does not carry the role's
+		// path, so the caller's role ARN is the one given, for resource policies naming it.
+		var role string
+		if r.Principal != nil {
+			if session, ok := roleSession(*r.Principal); ok {
+				role = *r.Principal
+				r.Principal = &session
+			}
+		}
 		req, err := r.Build()
 		if err != nil {
 			return fmt.Errorf("request %s: %w", requestLabel(r, i), err)
+		}
+		if role != "" {
+			req.Caller.RoleARN = role
 		}
 		res := authz.Explain(req)
 		if check && r.Want != "" && string(res.Decision) != r.Want {
@@ -400,6 +463,9 @@ func quickRequests(q quickFlags, names map[string]string) ([]authz.RequestJSON, 
 			if err != nil {
 				return nil, err
 			}
+			if err := checkSyntax(f, b); err != nil {
+				return nil, err
+			}
 			out = append(out, json.RawMessage(b))
 			names[fmt.Sprintf("%s[%d]", field, i)] = f
 		}
@@ -437,6 +503,9 @@ func quickRequests(q quickFlags, names map[string]string) ([]authz.RequestJSON, 
 	if q.resourcePolicy != "" {
 		b, err := os.ReadFile(q.resourcePolicy)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkSyntax(q.resourcePolicy, b); err != nil {
 			return nil, err
 		}
 		base.ResourcePolicy = b
