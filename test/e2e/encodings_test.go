@@ -150,7 +150,7 @@ func TestEncodingsMarkerOneSpelling(t *testing.T) {
 	others := append(encSiblings(t, *page.Marker), base64.RawURLEncoding.EncodeToString([]byte("+1")), base64.RawURLEncoding.EncodeToString([]byte("01")))
 	for _, m := range others {
 		_, err := sim(aws.String(m))
-		encErr(t, err, "InvalidInput", "Invalid Marker")
+		encErr(t, err, "ValidationError", "Invalid Marker.")
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,8 +35,8 @@ func enfDenied(t *testing.T, err error, msg string) {
 	if errors.As(err, &re) && re.HTTPStatusCode() != http.StatusForbidden {
 		t.Errorf("status %d, want 403", re.HTTPStatusCode())
 	}
-	// AWS's message, then the sealed details for sts:DecodeAuthorizationMessage.
-	if got, _, _ := strings.Cut(ae.ErrorMessage(), " Encoded authorization failure message: "); msg != "" && got != msg {
+	// AWS's message alone: IAM appends no encoded authorization message.
+	if got := ae.ErrorMessage(); msg != "" && got != msg {
 		t.Errorf("message\n got %q\nwant %q", ae.ErrorMessage(), msg)
 	}
 }

@@ -776,19 +776,12 @@ func TestDecodeAuthorizationMessage(t *testing.T) {
 		_, err = reader.DecodeAuthorizationMessage(ctx, &sts.DecodeAuthorizationMessageInput{EncodedMessage: aws.String(bad)})
 		stsErr(t, err, "InvalidAuthorizationMessageException", "not a valid authorization message")
 	}
-	// A real denial carries its message: decoding it shows the request that was refused.
+	// IAM's and STS's own denials are AWS's text alone: "Only certain AWS operations return an
+	// encoded authorization message" (STS API Reference, DecodeAuthorizationMessage), not theirs.
 	_, err = noneIAM.ListRoles(ctx, &iam.ListRolesInput{})
 	stsErr(t, err, "AccessDenied", "iam:ListRoles")
-	_, realEncoded, found := strings.Cut(err.Error(), "Encoded authorization failure message: ")
-	if !found {
-		t.Fatalf("AccessDenied carries no encoded authorization message: %v", err)
-	}
-	out, err = reader.DecodeAuthorizationMessage(ctx, &sts.DecodeAuthorizationMessageInput{EncodedMessage: aws.String(strings.TrimSpace(realEncoded))})
-	stsOK(t, err)
-	msg = nil
-	stsOK(t, json.Unmarshal([]byte(aws.ToString(out.DecodedMessage)), &msg))
-	if c, _ := msg["context"].(map[string]any); msg["allowed"] != false || msg["explicitDeny"] != false || c == nil || c["action"] != "iam:ListRoles" {
-		t.Errorf("decoded real denial: %s", aws.ToString(out.DecodedMessage))
+	if strings.Contains(err.Error(), "Encoded authorization failure message") {
+		t.Errorf("IAM's AccessDenied carries an encoded authorization message: %v", err)
 	}
 
 	// A session token is no authorization message.

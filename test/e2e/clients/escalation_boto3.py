@@ -70,7 +70,7 @@ def denied(what, fn, msg=None):
         check(f"{what}: status", e.response["ResponseMetadata"]["HTTPStatusCode"], 403)
         if msg is not None:
             # AWS's message, then the sealed details for sts:DecodeAuthorizationMessage.
-            got = e.response["Error"]["Message"].split(" Encoded authorization failure message: ")[0]
+            got = e.response["Error"]["Message"]
             check(f"{what}: message", got, msg)
         return
     sys.exit(f"FAIL {what} succeeded, want AccessDenied")
