@@ -16,8 +16,11 @@ const (
 	// KindPasswordHistory: a user's previous password hashes, for PasswordReusePrevention;
 	// Key = user id.
 	KindPasswordHistory Kind = "password-history"
-	// KindAccountAlias: Account "" (aliases are unique across the deployment), Key = the alias.
+	// KindAccountAlias: Account "" (aliases are unique across the deployment), Key = the alias,
+	// ID = the owning account's id (so an account has at most one).
 	KindAccountAlias Kind = "account-alias"
+	// KindSTSPreferences: the account's SetSecurityTokenServicePreferences; Key = "sts".
+	KindSTSPreferences Kind = "sts-preferences"
 	// KindInstanceProfile: Key = lower-case name, ID = AIPA...
 	KindInstanceProfile Kind = "instance-profile"
 	// KindServerCertificate: Key = lower-case name, ID = ASCA...
@@ -73,6 +76,12 @@ type PasswordPolicy struct {
 type AccountAlias struct {
 	Alias   string `json:"alias"`
 	Account string `json:"account"`
+}
+
+// STSPreferences are an account's STS settings: GlobalEndpointTokenVersion is "v1Token" or
+// "v2Token".
+type STSPreferences struct {
+	GlobalEndpointTokenVersion string `json:"globalEndpointTokenVersion"`
 }
 
 // InstanceProfile is an instance profile; it holds at most one role, by id.
