@@ -19,25 +19,6 @@ var update = flag.Bool("update", false, "rewrite docs/compatibility.md")
 
 const compatibilityDoc = "../../docs/compatibility.md"
 
-// pendingIssue9 are the operations other engineers implement under issue 9 while this list
-// exists; TestEveryOperationAnswered accepts them unanswered until they land. Empty it (and
-// delete it) once issue 9 is done.
-var pendingIssue9 = []string{
-	"AddRoleToInstanceProfile", "ChangePassword", "CreateAccountAlias", "CreateInstanceProfile", "CreateLoginProfile",
-	"CreateServiceLinkedRole", "CreateServiceSpecificCredential", "DeleteAccountAlias", "DeleteAccountPasswordPolicy",
-	"DeleteInstanceProfile", "DeleteLoginProfile", "DeleteSSHPublicKey", "DeleteServerCertificate", "DeleteServiceLinkedRole",
-	"DeleteServiceSpecificCredential", "DeleteSigningCertificate", "GenerateCredentialReport", "GetAccountAuthorizationDetails",
-	"GetAccountPasswordPolicy", "GetAccountSummary", "GetCredentialReport", "GetInstanceProfile", "GetLoginProfile",
-	"GetSSHPublicKey", "GetServerCertificate", "GetServiceLinkedRoleDeletionStatus", "ListAccountAliases",
-	"ListInstanceProfileTags", "ListInstanceProfiles", "ListInstanceProfilesForRole", "ListPoliciesGrantingServiceAccess",
-	"ListSSHPublicKeys", "ListServerCertificateTags", "ListServerCertificates", "ListServiceSpecificCredentials",
-	"ListSigningCertificates", "RemoveRoleFromInstanceProfile", "ResetServiceSpecificCredential",
-	"SetSecurityTokenServicePreferences", "TagInstanceProfile", "TagServerCertificate", "UntagInstanceProfile",
-	"UntagServerCertificate", "UpdateAccountPasswordPolicy", "UpdateLoginProfile", "UpdateSSHPublicKey",
-	"UpdateServerCertificate", "UpdateServiceSpecificCredential", "UpdateSigningCertificate", "UploadSSHPublicKey",
-	"UploadServerCertificate", "UploadSigningCertificate",
-}
-
 func services(t *testing.T) []*awsquery.Service {
 	t.Helper()
 	a, err := Open(context.Background(), config.Config{DataDir: t.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -76,9 +57,7 @@ func TestEveryOperationAnswered(t *testing.T) {
 			t.Fatalf("%s: the model has no operations", svc.Name)
 		}
 		for _, op := range missing(svc) {
-			if !slices.Contains(pendingIssue9, op) {
-				t.Errorf("%s operation %s is neither implemented nor declined with a reason", svc.Name, op)
-			}
+			t.Errorf("%s operation %s is neither implemented nor declined with a reason", svc.Name, op)
 		}
 		for op, d := range svc.Declines() {
 			if slices.Contains(svc.Implemented(), op) {
@@ -87,15 +66,6 @@ func TestEveryOperationAnswered(t *testing.T) {
 			if d.Reason == "" || d.Code == "" {
 				t.Errorf("%s operation %s is declined without a code and reason: %+v", svc.Name, op, d)
 			}
-		}
-	}
-	iamSvc := svcs[0]
-	for _, op := range pendingIssue9 {
-		switch {
-		case iamSvc.Model.Operations[op] == nil:
-			t.Errorf("pendingIssue9 names %s, which is no IAM operation", op)
-		case slices.Contains(iamSvc.Implemented(), op):
-			t.Logf("%s is implemented now; remove it from pendingIssue9", op)
 		}
 	}
 }

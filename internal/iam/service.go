@@ -59,6 +59,11 @@ func (s *Service) Register(svc *awsquery.Service) error {
 		s.organizationOperations(),
 		s.instanceProfileOperations(),
 		s.serviceLinkedRoleOperations(),
+		s.accountAliasOperations(),
+		s.accountSummaryOperations(),
+		s.credentialReportOperations(),
+		s.authorizationDetailsOperations(),
+		s.policiesGrantingOperations(),
 	} {
 		ops = append(ops, group...)
 	}

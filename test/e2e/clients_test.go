@@ -36,6 +36,16 @@ func TestClientScripts(t *testing.T) {
 		// the user itself with the account-level grant and with IAMUserChangePassword.
 		{"flows=passwords client=aws-cli", []string{"bash", "clients/passwords_awscli.sh"}},
 		{"flows=passwords client=boto3", []string{"python3", "clients/passwords_boto3.py"}},
+		// Instance profiles, service-linked roles and ListPoliciesGrantingServiceAccess.
+		{"flows=profiles client=aws-cli", []string{"bash", "clients/profiles_awscli.sh"}},
+		{"flows=profiles client=boto3", []string{"python3", "clients/profiles_boto3.py"}},
+		// The account alias, GetAccountSummary and SetSecurityTokenServicePreferences.
+		{"flows=account client=aws-cli", []string{"bash", "clients/account_awscli.sh"}},
+		{"flows=account client=boto3", []string{"python3", "clients/account_boto3.py"}},
+		// The credential report and GetAccountAuthorizationDetails: states, CSV columns,
+		// filters, paging and denied calls.
+		{"flows=reports client=aws-cli", []string{"bash", "clients/reports_awscli.sh"}},
+		{"flows=reports client=boto3", []string{"python3", "clients/reports_boto3.py"}},
 	}
 	for _, s := range scripts {
 		t.Run(s.name, func(t *testing.T) {
