@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/app"
@@ -19,9 +23,11 @@ func runAccount(ctx context.Context, env Env, args []string) error {
 			return runAccountCreate(ctx, env, args[1:])
 		case "list":
 			return runAccountList(ctx, env, args[1:])
+		case "set-root-password":
+			return runAccountSetRootPassword(ctx, env, args[1:])
 		}
 	}
-	fmt.Fprint(env.Stderr, "Usage: gatehouse account create|list [flags]\n\nRun 'gatehouse account create --help' for its flags.\n")
+	fmt.Fprint(env.Stderr, "Usage: gatehouse account create|list|set-root-password [flags]\n\nRun 'gatehouse account SUBCOMMAND --help' for its flags.\n")
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		return nil
 	}
@@ -110,6 +116,68 @@ func runAccountList(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	return nil
+}
+
+func runAccountSetRootPassword(ctx context.Context, env Env, args []string) error {
+	var cfg config.Config
+	var account string
+	fs := newFlagSet(env, "account set-root-password --account ID [flags] < FILE", `Sets the console password of the account's root user, who then signs in to the web console
+with the account id or alias and this password. The password is the first line of standard
+input, never a flag, so it stays out of shell history and process lists:
+
+    printf '%s\n' "$ROOT_PASSWORD" | gatehouse account set-root-password --account ID
+
+It replaces any password the root user had. AWS's rules for root passwords apply: 8 to 128
+characters, at least three of uppercase letters, lowercase letters, numbers and the symbols
+! @ # $ % ^ & * ( ) < > [ ] { } | _ + - =, and not the account's id or alias. It works while
+a server is running on the same data directory.`)
+	cfg.DataDirFlag(fs)
+	fs.StringVar(&account, "account", "", "12-digit id of the account (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if account == "" {
+		fmt.Fprint(fs.Output(), "--account is required\n")
+		fs.Usage()
+		return errUsage
+	}
+	pw, err := readPasswordLine(env, "Password for the root user of account "+account+" (shown as you type): ")
+	if err != nil {
+		return err
+	}
+	a, err := openForCLI(ctx, env, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.IAM.SetRootPassword(ctx, account, pw); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(env.Stdout, "The root user of account %s has a new console password.\n", account)
+	return err
+}
+
+// readPasswordLine reads the first line of standard input, without its line ending,
+// prompting on standard error when it is a terminal. At most 1 KiB is read: a root password
+// has at most 128 characters, and a longer line is refused by the rules.
+func readPasswordLine(env Env, prompt string) (string, error) {
+	if env.Stdin == nil {
+		return "", errors.New("no password on standard input")
+	}
+	if f, ok := env.Stdin.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			fmt.Fprint(env.Stderr, prompt)
+		}
+	}
+	line, err := bufio.NewReader(io.LimitReader(env.Stdin, 1024)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read the password from standard input: %w", err)
+	}
+	if line == "" {
+		return "", errors.New("no password on standard input: pipe it in, e.g. printf '%s\\n' \"$ROOT_PASSWORD\" | gatehouse account set-root-password --account ID")
+	}
+	line = strings.TrimSuffix(line, "\n")
+	return strings.TrimSuffix(line, "\r"), nil
 }
 
 func writeJSON(w io.Writer, v any) error {

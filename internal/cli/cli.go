@@ -13,6 +13,7 @@ import (
 
 // Env is what a subcommand may use of the process: its streams and environment.
 type Env struct {
+	Stdin          io.Reader // nil reads as empty
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 }
@@ -26,7 +27,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the IAM and STS endpoint", runServe},
-		{"account", "create and list accounts (account create | account list)", runAccount},
+		{"account", "create and list accounts, set the root password (account create | list | set-root-password)", runAccount},
 		{"bench", "load-test a running endpoint: req/s and p50/p99 per operation", runBench},
 		{"policy", "validate policy documents and evaluate requests offline (policy validate | policy eval)", runPolicy},
 	}

@@ -52,9 +52,8 @@ func accountQuotas() map[string]int32 {
 
 // GetAccountSummary reports the account's IAM usage, counted from the store in one read
 // transaction, and its quotas. The keys are the ones AWS answers (the API Reference's
-// SummaryKeyType and the answers recorded from AWS): AccountPasswordPresent only appears when
-// the root user has a console password, which a Gatehouse root user never has, so it is left
-// out as AWS leaves it out for such an account.
+// SummaryKeyType and the answers recorded from AWS): AccountPasswordPresent only appears, as 1,
+// when the root user has a console password (SetRootPassword); AWS leaves it out otherwise.
 func (s *Service) GetAccountSummary(ctx context.Context, _ *iam.GetAccountSummaryInput) (*iam.GetAccountSummaryOutput, error) {
 	account := caller(ctx).Account
 	m := accountQuotas()
@@ -93,6 +92,11 @@ func (s *Service) GetAccountSummary(ctx context.Context, _ *iam.GetAccountSummar
 				total = min(total, 1)
 			}
 			m[c.key] = int32(total)
+		}
+		if ok, err := hasRootPassword(ctx, tx, account); err != nil {
+			return err
+		} else if ok {
+			m["AccountPasswordPresent"] = 1
 		}
 		inUse, err := attachedPolicyCount(ctx, tx, account)
 		if err != nil {

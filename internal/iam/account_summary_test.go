@@ -15,8 +15,9 @@ import (
 
 // TestAccountSummaryKeys: the SummaryMap has every key of the API Reference's SummaryKeyType
 // that AWS answers for an account whose root user has no console password (the answers
-// recorded from AWS leave AccountPasswordPresent out then; a Gatehouse root user never has
-// one), and a new account's counts: nothing but the root user's access key, and
+// recorded from AWS leave AccountPasswordPresent out then; it appears, as 1, once
+// SetRootPassword gives the root user one), and a new account's counts: nothing but the root
+// user's access key, and
 // GlobalEndpointTokenVersion 1 (AWS's answer for an account that never set it). The quotas
 // are the limits the handlers enforce.
 func TestAccountSummaryKeys(t *testing.T) {
@@ -53,6 +54,14 @@ func TestAccountSummaryKeys(t *testing.T) {
 		if out.SummaryMap[k] != v {
 			t.Errorf("%s = %d, want %d", k, out.SummaryMap[k], v)
 		}
+	}
+	f.must(f.svc.SetRootPassword(f.root, f.account, "Root-pw-123"))
+	out, err = f.svc.GetAccountSummary(f.root, &iam.GetAccountSummaryInput{})
+	f.must(err)
+	want = append(want, string(types.SummaryKeyTypeAccountPasswordPresent))
+	slices.Sort(want)
+	if got := slices.Sorted(maps.Keys(out.SummaryMap)); !slices.Equal(got, want) || out.SummaryMap["AccountPasswordPresent"] != 1 {
+		t.Fatalf("with a root password: keys = %q, AccountPasswordPresent = %d", got, out.SummaryMap["AccountPasswordPresent"])
 	}
 }
 

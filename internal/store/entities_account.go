@@ -9,7 +9,8 @@ import "time"
 
 // Kinds of the account's people and settings.
 const (
-	// KindLoginProfile: a user's console password; Key = user id.
+	// KindLoginProfile: a user's console password; Key = user id, or the account id for the
+	// root user's (iam.SetRootPassword).
 	KindLoginProfile Kind = "login-profile"
 	// KindPasswordPolicy: the account's password policy; Key = "policy" (one per account).
 	KindPasswordPolicy Kind = "password-policy"
