@@ -336,10 +336,10 @@ func arnAccount(a string) string {
 // cannot do whatever their policies say: GetFederationToken sessions call no IAM operation
 // and no STS operation but GetCallerIdentity; GetSessionToken sessions call IAM only with MFA
 // and STS only for AssumeRole and GetCallerIdentity; role sessions cannot call
-// GetFederationToken or GetSessionToken.
+// GetFederationToken or GetSessionToken. The console's sessions act as the signed-in user.
 func sessionLimits(p *principal.Principal, service, op string) error {
 	sess := p.Session
-	if sess == nil {
+	if sess == nil || sess.Console {
 		return nil
 	}
 	invalid := func() error {

@@ -59,6 +59,10 @@ type Session struct {
 	MFAAt time.Time
 	// Chained is set when the session came from assuming a role with role credentials.
 	Chained bool
+	// Console is set for the web console's session of a signed-in IAM user or root user: it
+	// acts as that user, as a console sign-in does in AWS, without the limits of
+	// GetSessionToken's credentials.
+	Console bool
 	// Federated is the identity provider for AssumeRoleWithWebIdentity/SAML sessions.
 	Federated string
 }

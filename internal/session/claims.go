@@ -38,7 +38,7 @@ const (
 	fTag            = 17 // repeated: uvarint key length, key, value
 	fTransitiveKey  = 18 // repeated
 	fSourceIdentity = 19
-	fFlags          = 20 // uvarint: flagMFA | flagChained
+	fFlags          = 20 // uvarint: flagMFA | flagChained | flagConsole
 	fMFAAt          = 21 // unix seconds, varint
 	fFederated      = 22
 	fPadding        = 63 // ignored: makes a token as long as MinimumSessionTokenSize asks
@@ -47,6 +47,7 @@ const (
 const (
 	flagMFA     = 1 << 0
 	flagChained = 1 << 1
+	flagConsole = 1 << 2
 )
 
 // errMalformed is any claims encoding that does not decode; callers report it as an invalid
@@ -94,6 +95,9 @@ func appendClaims(b []byte, c *Claims) []byte {
 	}
 	if s.Chained {
 		flags |= flagChained
+	}
+	if s.Console {
+		flags |= flagConsole
 	}
 	if flags != 0 {
 		b = binary.AppendUvarint(b, fFlags)
@@ -239,7 +243,7 @@ func decodeClaims(data []byte) (*Claims, error) {
 			if n != len(v) {
 				return nil, errMalformed
 			}
-			s.MFA, s.Chained = f&flagMFA != 0, f&flagChained != 0
+			s.MFA, s.Chained, s.Console = f&flagMFA != 0, f&flagChained != 0, f&flagConsole != 0
 		case fFederated:
 			s.Federated = v
 		}

@@ -17,7 +17,7 @@ func FuzzDecodeClaims(f *testing.F) {
 		{Principal: principal.Principal{Type: principal.Root, Account: "123456789012", ARN: "arn:aws:iam::123456789012:root", UserID: "123456789012", AccessKeyID: "ASIAEXAMPLE", Session: &principal.Session{IssuedAt: now, Expires: now.Add(time.Hour), MFA: true, MFAAt: now}}, SecretAccessKey: "s"},
 		{Principal: principal.Principal{Type: principal.AssumedRole, Account: "123456789012", ARN: "arn:aws:sts::123456789012:assumed-role/r/s", UserID: "AROA:s", AccessKeyID: "ASIAEXAMPLE", Session: &principal.Session{
 			IssuedAt: now, Expires: now.Add(time.Hour), RoleID: "AROA", RoleARN: "arn:aws:iam::123456789012:role/r", RoleName: "r", SessionName: "s",
-			Policies: []string{"{}", ""}, PolicyARNs: []string{"arn"}, Tags: map[string]string{"a": "b", "": ""}, TransitiveKeys: []string{"a"}, SourceIdentity: "x", Chained: true, Federated: "f",
+			Policies: []string{"{}", ""}, PolicyARNs: []string{"arn"}, Tags: map[string]string{"a": "b", "": ""}, TransitiveKeys: []string{"a"}, SourceIdentity: "x", Chained: true, Console: true, Federated: "f",
 		}}, SecretAccessKey: "secret"},
 	}
 	for i := range seeds {

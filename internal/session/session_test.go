@@ -91,6 +91,10 @@ func principals(now time.Time) map[string]principal.Principal {
 				Chained:        true,
 			},
 		},
+		"kind=console session": {
+			Type: principal.User, Account: "210987654321", ARN: "arn:aws:iam::210987654321:user/alice", UserID: "AIDAEXAMPLEEXAMPLE01", UserName: "alice",
+			Session: &principal.Session{IssuedAt: now, Expires: exp, UserID: "AIDAEXAMPLEEXAMPLE01", MFA: true, MFAAt: now, Console: true},
+		},
 		"kind=web identity session": {
 			Type: principal.AssumedRole, Account: "210987654321", ARN: "arn:aws:sts::210987654321:assumed-role/web/app", UserID: "AROAEXAMPLEEXAMPLE02:app",
 			Session: &principal.Session{
