@@ -1,18 +1,17 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/arn"
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
+	"github.com/gatehouse-iam/gatehouse/internal/policylint"
 	"github.com/gatehouse-iam/gatehouse/internal/servicedata"
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
@@ -56,13 +55,6 @@ func parsePolicyType(s string) (policy.Type, bool) {
 	return 0, false
 }
 
-// finding is one error or warning about a document, at a position when known.
-type finding struct {
-	pos     policy.Position
-	warning bool
-	msg     string
-}
-
 func runPolicyValidate(_ context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "policy validate", "Validate policy documents as IAM does (errors, with AWS's MalformedPolicyDocument\n"+
 		"messages) and warn about what IAM accepts but is probably wrong: unknown service\n"+
@@ -95,21 +87,9 @@ func runPolicyValidate(_ context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		p, err := policy.Parse(doc, t)
-		var fds []finding
-		if err != nil {
-			var pe *policy.Error
-			if !errors.As(err, &pe) {
-				return fmt.Errorf("%s: %w", file, err)
-			}
+		fds, valid := policylint.Check(doc, t, ref)
+		if !valid {
 			invalid++
-			f := finding{pos: pe.Pos, msg: pe.Message}
-			if pos, detail, ok := jsonSyntaxError(doc); ok && f.pos.Line == 0 {
-				f.pos, f.msg = pos, f.msg+" ("+detail+")"
-			}
-			fds = append(fds, f)
-		} else {
-			fds = lintPolicy(p, ref)
 		}
 		if len(fds) == 0 {
 			fmt.Fprintf(env.Stdout, "%s: ok\n", file)
@@ -117,14 +97,14 @@ func runPolicyValidate(_ context.Context, env Env, args []string) error {
 		}
 		for _, f := range fds {
 			where := file
-			if f.pos.Line > 0 {
-				where = fmt.Sprintf("%s:%d:%d", file, f.pos.Line, f.pos.Column)
+			if f.Pos.Line > 0 {
+				where = fmt.Sprintf("%s:%d:%d", file, f.Pos.Line, f.Pos.Column)
 			}
 			kind := "error"
-			if f.warning {
+			if f.Warning {
 				kind = "warning"
 			}
-			fmt.Fprintf(env.Stdout, "%s: %s: %s\n", where, kind, f.msg)
+			fmt.Fprintf(env.Stdout, "%s: %s: %s\n", where, kind, f.Message)
 		}
 	}
 	if invalid > 0 {
@@ -133,169 +113,9 @@ func runPolicyValidate(_ context.Context, env Env, args []string) error {
 	return nil
 }
 
-// lintPolicy returns the warnings for a valid policy, in document order.
-func lintPolicy(p *policy.Policy, ref *servicedata.Reference) []finding {
-	var out []finding
-	warn := func(s *policy.Statement, format string, a ...any) {
-		out = append(out, finding{pos: s.Start, warning: true, msg: fmt.Sprintf(format, a...)})
-	}
-	stmts := p.Statements()
-	for i := range stmts {
-		s := &stmts[i]
-		for _, a := range s.Action {
-			lintAction(ref, a, func(format string, args ...any) { warn(s, format, args...) })
-		}
-		for _, c := range s.Condition {
-			lintConditionKey(ref, c.Key, func(format string, args ...any) { warn(s, format, args...) })
-		}
-		if s.Effect != policy.Allow {
-			continue
-		}
-		if s.NotAction {
-			warn(s, "Allow with NotAction allows every action not listed, including those of services added later")
-		}
-		if s.NotResource {
-			warn(s, "Allow with NotResource allows every resource not listed")
-		}
-		if !s.NotAction && contains(s.Action, "*") && (!s.HasResource || !s.NotResource && contains(s.Resource, "*")) && len(s.Condition) == 0 {
-			warn(s, "allows every action on every resource (full wildcard)")
-		}
-		if s.Principal != nil && s.Principal.Any && !s.NotPrincipal && len(s.Condition) == 0 {
-			warn(s, "allows any principal, including anonymous callers, without a condition")
-		}
-		for j := range stmts {
-			if j != i && denyCovers(&stmts[j], s) {
-				warn(s, "statement is unreachable: statement %d (%s) denies everything it allows", j+1, sidOr(&stmts[j]))
-				break
-			}
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].pos.Offset < out[j].pos.Offset })
-	return out
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
-
-func sidOr(s *policy.Statement) string {
-	if s.Sid != "" {
-		return "Sid " + s.Sid
-	}
-	return "no Sid"
-}
-
-// lintAction warns about an unknown service prefix, an unknown action, or a wildcard that
-// matches no action of its service.
-func lintAction(ref *servicedata.Reference, a string, warn func(string, ...any)) {
-	if a == "*" {
-		return
-	}
-	prefix, name, ok := strings.Cut(a, ":")
-	if !ok || strings.ContainsAny(prefix, "*?") {
-		return
-	}
-	svc, ok := ref.Service(prefix)
-	if !ok {
-		warn("unknown service prefix %q in action %q", prefix, a)
-		return
-	}
-	if !strings.ContainsAny(name, "*?") {
-		if _, ok := ref.Action(a); !ok {
-			warn("unknown action %q: %s has no action %s", a, svc.Name, name)
-		}
-		return
-	}
-	for _, n := range svc.Actions() {
-		if arn.Glob(name, n, true) {
-			return
-		}
-	}
-	warn("action %q matches no action of %s", a, svc.Name)
-}
-
-// lintConditionKey warns about a condition key that is neither global nor one of its
-// service's. Keys of identity providers (accounts.google.com:aud, saml:sub, ...) are not in
-// the reference and are left alone.
-func lintConditionKey(ref *servicedata.Reference, key string, warn func(string, ...any)) {
-	prefix, _, ok := strings.Cut(key, ":")
-	if !ok {
-		warn("condition key %q has no service prefix", key)
-		return
-	}
-	if strings.Contains(prefix, ".") || strings.EqualFold(prefix, "saml") {
-		return
-	}
-	if _, ok := ref.ConditionKey(key); ok {
-		return
-	}
-	if _, known := ref.Service(prefix); !known && !strings.EqualFold(prefix, "aws") {
-		warn("unknown service prefix %q in condition key %q", prefix, key)
-		return
-	}
-	warn("unknown condition key %q", key)
-}
-
-// denyCovers reports whether d is an unconditional Deny that applies to every request allow
-// applies to: its actions cover allow's, its resources cover allow's, and it names everyone.
-func denyCovers(d, allow *policy.Statement) bool {
-	if d.Effect != policy.Deny || len(d.Condition) > 0 || d.NotAction || d.NotResource || allow.NotAction || allow.NotResource {
-		return false
-	}
-	if d.Principal != nil && (d.NotPrincipal || !d.Principal.Any) {
-		return false
-	}
-	for _, a := range allow.Action {
-		if !anyGlob(d.Action, a, true) {
-			return false
-		}
-	}
-	if !d.HasResource {
-		return !allow.HasResource
-	}
-	for _, r := range allow.Resource {
-		if !anyGlob(d.Resource, r, false) {
-			return false
-		}
-	}
-	return true
-}
-
-// anyGlob reports whether a pattern matches s taken literally (so a wildcard in s is only
-// covered by a wildcard that matches anything there).
-func anyGlob(patterns []string, s string, fold bool) bool {
-	for _, p := range patterns {
-		if p == "*" || arn.Glob(p, s, fold) {
-			return true
-		}
-	}
-	return false
-}
-
-// jsonSyntaxError locates the JSON syntax error of doc, which IAM reports only as "Syntax
-// errors in policy.": the position of the offending character and the decoder's description.
-// ok is false when doc is well-formed JSON.
-func jsonSyntaxError(doc []byte) (pos policy.Position, detail string, ok bool) {
-	var v any
-	var se *json.SyntaxError
-	if err := json.Unmarshal(doc, &v); !errors.As(err, &se) {
-		return policy.Position{}, "", false
-	}
-	// Offset counts the bytes read, the offending one included.
-	off := min(max(int(se.Offset)-1, 0), len(doc))
-	line := 1 + bytes.Count(doc[:off], []byte{'\n'})
-	col := off - bytes.LastIndexByte(doc[:off], '\n')
-	return policy.Position{Offset: off, Line: line, Column: col}, se.Error(), true
-}
-
 // checkSyntax reports a JSON syntax error of the policy file named file as FILE:LINE:COLUMN.
 func checkSyntax(file string, doc []byte) error {
-	if pos, detail, ok := jsonSyntaxError(doc); ok {
+	if pos, detail, ok := policylint.SyntaxError(doc); ok {
 		return fmt.Errorf("%s:%d:%d: Syntax errors in policy. (%s)", file, pos.Line, pos.Column, detail)
 	}
 	return nil
@@ -375,7 +195,7 @@ func runPolicyEval(_ context.Context, env Env, args []string) error {
 			return err
 		}
 		if reqs, err = authz.DecodeRequests(b); err != nil {
-			if pos, _, ok := jsonSyntaxError(b); ok {
+			if pos, _, ok := policylint.SyntaxError(b); ok {
 				return fmt.Errorf("%s:%d:%d: %w", reqFile, pos.Line, pos.Column, err)
 			}
 			return fmt.Errorf("%s: %w", reqFile, err)

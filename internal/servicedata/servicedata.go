@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -187,4 +188,26 @@ func (r *Reference) ConditionKey(key string) (Key, bool) {
 		}
 	}
 	return Key{}, false
+}
+
+// Services returns every service of the reference, by prefix (not the global keys' "aws").
+func (r *Reference) Services() []*Service {
+	out := make([]*Service, 0, len(r.services))
+	for prefix, s := range r.services {
+		if prefix != "aws" {
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, func(a, b *Service) int { return strings.Compare(a.Prefix, b.Prefix) })
+	return out
+}
+
+// ActionsByLevel returns the service's actions with their access levels, by name.
+func (s *Service) ActionsByLevel() []Action {
+	out := make([]Action, 0, len(s.actions))
+	for _, a := range s.actions {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b Action) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
