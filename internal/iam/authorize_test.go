@@ -407,6 +407,9 @@ func TestAuthorizeSessions(t *testing.T) {
 	sessionTokenMFA := *sessionToken
 	sessionTokenMFA.AccessKeyID = "ASIAalice2"
 	sessionTokenMFA.Session = &principal.Session{UserID: alice.UserID, IssuedAt: f.now, MFA: true, MFAAt: f.now}
+	console := *sessionToken
+	console.AccessKeyID = "ASIAalice3"
+	console.Session = &principal.Session{UserID: alice.UserID, IssuedAt: f.now, Console: true}
 
 	for _, tc := range []struct {
 		name     string
@@ -431,6 +434,9 @@ func TestAuthorizeSessions(t *testing.T) {
 		{name: "GetSessionToken session without MFA cannot call IAM", caller: sessionToken, op: "iam:ListUsers", wantCode: "InvalidClientTokenId"},
 		{name: "GetSessionToken session with MFA has the user's permissions", caller: &sessionTokenMFA, op: "iam:ListUsers"},
 		{name: "GetSessionToken session with MFA, not beyond them", caller: &sessionTokenMFA, op: "iam:CreateUser", wantCode: "AccessDenied"},
+		{name: "console session without MFA has the user's permissions", caller: &console, op: "iam:ListUsers"},
+		{name: "console session, not beyond them", caller: &console, op: "iam:CreateUser", wantCode: "AccessDenied"},
+		{name: "console session may ask who it is", caller: &console, op: "sts:GetCallerIdentity"},
 	} {
 		t.Run("case="+tc.name, func(t *testing.T) {
 			form := url.Values{}
