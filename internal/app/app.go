@@ -1,5 +1,5 @@
 // Package app is Gatehouse's one wiring point: configuration -> master key -> store -> services
-// -> HTTP server. The CLI and the end-to-end tests both build a server through it.
+// -> HTTP server (the API, and the web console under /console). The CLI and the end-to-end tests both build a server through it.
 package app
 
 import (
@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/config"
+	"github.com/gatehouse-iam/gatehouse/internal/console"
 	"github.com/gatehouse-iam/gatehouse/internal/iam"
 	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
@@ -182,6 +183,19 @@ func (c sessionCredentials) OpenSession(ctx context.Context, token string) (*ses
 	return c.sessions.Open(ctx, token)
 }
 
+// routes serves the web console under /console and the IAM and STS API everywhere else.
+func (a *App) routes(api http.Handler) (http.Handler, error) {
+	c, err := console.New(console.Options{API: api, Auth: a.IAM, Issuer: a.Sessions, Now: time.Now, Logger: a.logger, Account: a.IAM.AccountAlias})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle(console.Prefix, c)
+	mux.Handle(console.Prefix+"/", c)
+	mux.Handle("/", api)
+	return mux, nil
+}
+
 // Serve answers requests on ln until ctx is done, then shuts down gracefully: it stops
 // accepting, lets requests in flight finish (for up to shutdownGrace) and returns.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
@@ -189,8 +203,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if err != nil {
 		return err
 	}
+	routed, err := a.routes(h)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           routed,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

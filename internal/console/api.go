@@ -1,0 +1,77 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/smithy-go"
+
+	"github.com/gatehouse-iam/gatehouse/internal/session"
+)
+
+// apiEndpoint is the host the console's SDK clients address; the transport hands their
+// requests to the API handler in memory, so it is never resolved.
+const apiEndpoint = "http://gatehouse.console"
+
+// handlerTransport serves an SDK client's requests with the API handler itself, with the
+// browser's address as the source (aws:SourceIp), so the console's calls are authenticated,
+// authorized and logged as any client's.
+type handlerTransport struct{ api http.Handler }
+
+type sourceKey struct{}
+
+func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	// The request is as a server would receive it: Host and RequestURI set as on the wire.
+	req = req.Clone(req.Context())
+	if req.Host == "" {
+		req.Host = req.URL.Host
+	}
+	req.RequestURI = req.URL.RequestURI()
+	if addr, ok := req.Context().Value(sourceKey{}).(string); ok {
+		req.RemoteAddr = addr
+	}
+	rec := httptest.NewRecorder()
+	t.api.ServeHTTP(rec, req)
+	return rec.Result(), nil
+}
+
+// iamClient is an IAM client that signs as the console acts: the role session after
+// "Switch role", the signed-in identity otherwise.
+func (c *Console) iamClient(cs *consoleSession) *iam.Client {
+	if role := c.sessions.role(cs, c.opts.Now()); role != nil {
+		return iam.NewFromConfig(c.clientConfig(role.Creds))
+	}
+	return iam.NewFromConfig(c.userClientConfig(cs))
+}
+
+// userClientConfig signs as the signed-in identity itself.
+func (c *Console) userClientConfig(cs *consoleSession) aws.Config { return c.clientConfig(cs.Creds) }
+
+func (c *Console) clientConfig(cr session.Credentials) aws.Config {
+	return aws.Config{
+		Region:           "us-east-1",
+		Credentials:      credentials.NewStaticCredentialsProvider(cr.AccessKeyID, cr.SecretAccessKey, cr.SessionToken),
+		BaseEndpoint:     aws.String(apiEndpoint),
+		HTTPClient:       &http.Client{Transport: handlerTransport{c.opts.API}},
+		RetryMaxAttempts: 1, // a refused call is shown, not retried
+	}
+}
+
+// withSource returns ctx carrying the browser's address for the API's aws:SourceIp.
+func withSource(ctx context.Context, r *http.Request) context.Context {
+	return context.WithValue(ctx, sourceKey{}, r.RemoteAddr)
+}
+
+// apiMessage is what the page shows for a failed call: AWS's code and message.
+func apiMessage(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode() + ": " + ae.ErrorMessage()
+	}
+	return "The request failed: " + err.Error()
+}
