@@ -401,7 +401,8 @@ func TestBrowserFlow(t *testing.T) {
 	if _, err := e.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(user), PolicyArn: aws.String("arn:aws:iam::aws:policy/IAMUserChangePassword")}); err != nil {
 		t.Fatal(err)
 	}
-	self := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GetUser","iam:ListGroupsForUser","iam:ListAttachedUserPolicies","iam:ListUserPolicies","iam:ListAccessKeys","iam:CreateAccessKey","iam:UpdateAccessKey","iam:DeleteAccessKey","iam:GetLoginProfile","iam:ListMFADevices"],"Resource":"arn:aws:iam::*:user/${aws:username}"}]}`
+	self := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GetUser","iam:ListGroupsForUser","iam:ListAttachedUserPolicies","iam:ListUserPolicies","iam:ListAccessKeys","iam:CreateAccessKey","iam:UpdateAccessKey","iam:DeleteAccessKey","iam:GetLoginProfile","iam:ListMFADevices","iam:EnableMFADevice"],"Resource":"arn:aws:iam::*:user/${aws:username}"},` +
+		`{"Effect":"Allow","Action":["iam:CreateVirtualMFADevice","iam:DeleteVirtualMFADevice"],"Resource":"arn:aws:iam::*:mfa/${aws:username}"}]}`
 	if _, err := e.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String("self-keys"), PolicyDocument: aws.String(self)}); err != nil {
 		t.Fatal(err)
 	}
@@ -436,24 +437,26 @@ func TestBrowserFlow(t *testing.T) {
 		t.Fatalf("GetCallerIdentity with the downloaded key: %v %v", who, err)
 	}
 
-	// MFA: root gives the user a virtual device, enabled with two computed codes; the user
-	// then signs in with a third code (a wrong one first).
-	dev, err := e.IAM.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String(user)})
-	if err != nil {
-		t.Fatal(err)
+	// MFA: the user assigns itself a virtual device on its page (the QR code and the secret
+	// key, then two consecutive codes computed from it), then signs in with a third code (a
+	// wrong one first).
+	b.open("/console/iam/users/" + user)
+	b.submit("assign-mfa-button")
+	b.wantNoError()
+	if !b.has("qr") {
+		t.Fatalf("no QR code on the MFA page %s", b.location())
 	}
-	seed, err := totp.DecodeSeed(string(dev.VirtualMFADevice.Base32StringSeed))
+	b.screenshot("mfa-assign")
+	seed, err := totp.DecodeSeed(b.text("seed"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("the page's secret key %q: %v", b.text("seed"), err)
 	}
 	step := totpStep()
-	if _, err := e.IAM.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{
-		UserName: aws.String(user), SerialNumber: dev.VirtualMFADevice.SerialNumber,
-		AuthenticationCode1: aws.String(totp.Default.CodeAt(seed, step-2)),
-		AuthenticationCode2: aws.String(totp.Default.CodeAt(seed, step-1)),
-	}); err != nil {
-		t.Fatal(err)
-	}
+	b.fill("code1", totp.Default.CodeAt(seed, step-2), "code2", totp.Default.CodeAt(seed, step-1))
+	b.submit("enable-mfa-button")
+	b.wantNoError()
+	b.wantText("mfa-devices", "arn:aws:iam::"+e.Account+":mfa/"+user)
+	b.screenshot("mfa-enabled")
 	b.submit("signout")
 	b.open("/console/" + alias)
 	b.fill("username", user, "password", secondPw)
@@ -548,6 +551,27 @@ func TestBrowserFlow(t *testing.T) {
 		b.wantNoError()
 		b.wantText("policy-summary", "Amazon DynamoDB", "Limited: Read")
 		b.screenshot("policy-created")
+	})
+
+	// Root deletes the user: its key, password, group, policies and MFA device go first.
+	b.step("delete-user", func(t *testing.T) {
+		b.open("/console/iam/users/" + user)
+		b.submit("delete-user")
+		b.wantNoError()
+		if got := b.location(); got != "/console/iam/users" {
+			t.Fatalf("after deleting, the browser is at %s", got)
+		}
+		if err := wantNoSuchEntity(func() error {
+			_, err := e.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(user)})
+			return err
+		}()); err != nil {
+			t.Fatalf("GetUser after the console deleted it: %v", err)
+		}
+		mfa, err := e.IAM.ListVirtualMFADevices(ctx, &iam.ListVirtualMFADevicesInput{})
+		if err != nil || len(mfa.VirtualMFADevices) != 0 {
+			t.Fatalf("virtual MFA devices left: %v %v", mfa, err)
+		}
+		b.screenshot("user-deleted")
 	})
 }
 

@@ -798,3 +798,37 @@ func TestNothingSecretLogged(t *testing.T) {
 		t.Errorf("no key was created (%q)", keyID)
 	}
 }
+
+// TestRoleTrustPolicyPage: the role page shows the trust policy decoded (IAM answers it
+// URL-encoded), lists whom it trusts, and saves an edited one; an invalid one is refused with
+// its line and column and changes nothing.
+func TestRoleTrustPolicyPage(t *testing.T) {
+	e := newConsoleEnv(t)
+	ctx := context.Background()
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	if _, err := e.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("web"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	v := newVisitor(t, e.URL, nil)
+	v.signedIn(e.Account, "", rootPassword)
+	page := v.get(console.Prefix + "/iam/roles/web")
+	if strings.Contains(page.Body, "%22") || !strings.Contains(page.Body, "service: ec2.amazonaws.com") {
+		t.Fatalf("role page does not show the decoded trust policy and its service:\n%s", page.Body)
+	}
+	bad := v.post(console.Prefix+"/iam/roles/web/trust", url.Values{"csrf": {csrf(t, page)}, "trust": {"{\n\"Version\": \"2012-10-17\",\n\"Statement\": [}"}})
+	if msg := pageError(bad); !strings.Contains(msg, "MalformedPolicyDocument: line 3:") {
+		t.Errorf("invalid trust policy: page error %q", msg)
+	}
+	role, err := e.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("web")})
+	if err != nil || !strings.Contains(aws.ToString(role.Role.AssumeRolePolicyDocument), "ec2.amazonaws.com") {
+		t.Fatalf("after the refused edit: %v %v", role, err)
+	}
+	next := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	if r := v.post(console.Prefix+"/iam/roles/web/trust", url.Values{"csrf": {csrf(t, page)}, "trust": {next}}); pageError(r) != "" {
+		t.Fatalf("saving the trust policy: %q", pageError(r))
+	}
+	role, err = e.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("web")})
+	if err != nil || !strings.Contains(aws.ToString(role.Role.AssumeRolePolicyDocument), "lambda.amazonaws.com") {
+		t.Fatalf("after saving: %v %v", role, err)
+	}
+}

@@ -375,7 +375,8 @@ func (c *Console) userAction(w http.ResponseWriter, r *http.Request, cs *console
 }
 
 // deleteUser removes what AWS's console removes before DeleteUser: the login profile, access
-// keys, group memberships, attached and inline policies, MFA devices.
+// keys, group memberships, attached and inline policies, MFA devices, signing certificates,
+// SSH public keys and service-specific credentials.
 func (c *Console) deleteUser(r *http.Request, client *iam.Client, name string) error {
 	ctx, user := r.Context(), aws.String(name)
 	if _, err := client.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: user}); err != nil && !strings.Contains(apiMessage(err), "NoSuchEntity") {
@@ -423,6 +424,38 @@ func (c *Console) deleteUser(r *http.Request, client *iam.Client, name string) e
 	}
 	for _, d := range mfa.MFADevices {
 		if _, err := client.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{UserName: user, SerialNumber: d.SerialNumber}); err != nil {
+			return err
+		}
+		if strings.Contains(aws.ToString(d.SerialNumber), ":mfa/") { // a virtual device: it goes too
+			if _, err := client.DeleteVirtualMFADevice(ctx, &iam.DeleteVirtualMFADeviceInput{SerialNumber: d.SerialNumber}); err != nil {
+				return err
+			}
+		}
+	}
+	certs, err := client.ListSigningCertificates(ctx, &iam.ListSigningCertificatesInput{UserName: user})
+	if err != nil {
+		return err
+	}
+	for _, c := range certs.Certificates {
+		if _, err := client.DeleteSigningCertificate(ctx, &iam.DeleteSigningCertificateInput{UserName: user, CertificateId: c.CertificateId}); err != nil {
+			return err
+		}
+	}
+	ssh, err := client.ListSSHPublicKeys(ctx, &iam.ListSSHPublicKeysInput{UserName: user})
+	if err != nil {
+		return err
+	}
+	for _, k := range ssh.SSHPublicKeys {
+		if _, err := client.DeleteSSHPublicKey(ctx, &iam.DeleteSSHPublicKeyInput{UserName: user, SSHPublicKeyId: k.SSHPublicKeyId}); err != nil {
+			return err
+		}
+	}
+	creds, err := client.ListServiceSpecificCredentials(ctx, &iam.ListServiceSpecificCredentialsInput{UserName: user})
+	if err != nil {
+		return err
+	}
+	for _, c := range creds.ServiceSpecificCredentials {
+		if _, err := client.DeleteServiceSpecificCredential(ctx, &iam.DeleteServiceSpecificCredentialInput{UserName: user, ServiceSpecificCredentialId: c.ServiceSpecificCredentialId}); err != nil {
 			return err
 		}
 	}

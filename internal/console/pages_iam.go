@@ -181,6 +181,7 @@ func (c *Console) createRole(w http.ResponseWriter, r *http.Request, cs *console
 type roleView struct {
 	Role     *types.Role
 	Trust    string
+	Trusted  []trustedEntity
 	Attached []types.AttachedPolicy
 	Inline   []string
 	Profiles []types.InstanceProfile
@@ -195,7 +196,11 @@ func (c *Console) rolePage(w http.ResponseWriter, r *http.Request, cs *consoleSe
 		c.render(w, http.StatusOK, "role", p)
 		return
 	}
-	v := roleView{Role: out.Role, Trust: prettyDocument(aws.ToString(out.Role.AssumeRolePolicyDocument))}
+	doc := aws.ToString(out.Role.AssumeRolePolicyDocument)
+	if d, err := url.QueryUnescape(doc); err == nil {
+		doc = d
+	}
+	v := roleView{Role: out.Role, Trust: prettyDocument(doc), Trusted: trustedEntities(doc)}
 	var errs []string
 	if a, err := client.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(name)}); err == nil {
 		v.Attached = a.AttachedPolicies
@@ -262,6 +267,44 @@ func (c *Console) validate(w http.ResponseWriter, r *http.Request, _ *consoleSes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(out)
+}
+
+// trustedEntity is one line of "who can assume this role": whom the trust policy names and
+// whether a condition narrows it.
+type trustedEntity struct {
+	Effect, Kind, Who, Actions string
+	Conditional                bool
+}
+
+// trustedEntities lists the principals of the trust policy's statements, as the console's
+// "Trusted entities" does.
+func trustedEntities(doc string) []trustedEntity {
+	p, err := policy.ParseStored([]byte(doc), policy.Trust)
+	if err != nil {
+		return nil
+	}
+	var out []trustedEntity
+	for _, s := range p.Statements() {
+		if s.Principal == nil {
+			continue
+		}
+		add := func(kind string, who []string) {
+			for _, w := range who {
+				e := trustedEntity{Effect: s.Effect.String(), Kind: kind, Who: w, Actions: strings.Join(s.Action, ", "), Conditional: len(s.Condition) > 0}
+				if s.NotPrincipal {
+					e.Kind = "everyone except " + kind
+				}
+				out = append(out, e)
+			}
+		}
+		if s.Principal.Any {
+			add("anyone", []string{"*"})
+		}
+		add("AWS", s.Principal.AWS)
+		add("service", s.Principal.Service)
+		add("federated", s.Principal.Federated)
+	}
+	return out
 }
 
 // invalidDocument is what the console says before sending a document IAM would refuse: the

@@ -188,7 +188,7 @@ func summarize(p *policy.Policy, ref *servicedata.Reference) []summaryRow {
 // actionGroup is a service's actions of one access level, for the visual editor.
 type actionGroup struct {
 	Level   string
-	Actions []string
+	Actions []servicedata.Action
 }
 
 type newPolicyView struct {
@@ -222,9 +222,9 @@ func (c *Console) editorPage(r *http.Request, cs *consoleSession, v newPolicyVie
 	v.Services = c.ref.Services()
 	if svc, ok := c.ref.Service(r.FormValue("service")); ok {
 		v.Service = svc
-		byLevel := map[string][]string{}
+		byLevel := map[string][]servicedata.Action{}
 		for _, a := range svc.ActionsByLevel() {
-			byLevel[a.AccessLevel] = append(byLevel[a.AccessLevel], a.Name)
+			byLevel[a.AccessLevel] = append(byLevel[a.AccessLevel], a)
 		}
 		for _, l := range accessLevels() {
 			if len(byLevel[l]) > 0 {

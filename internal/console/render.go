@@ -44,6 +44,8 @@ func templateFuncs() template.FuncMap {
 			return t.UTC().Format("2006-01-02 15:04 UTC")
 		},
 		"hasPrefix": strings.HasPrefix,
+		"join":      strings.Join,
+		"highlight": highlightJSON,
 		"deref": func(s *string) string {
 			if s == nil {
 				return ""

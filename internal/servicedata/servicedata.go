@@ -43,6 +43,10 @@ type Service struct {
 type Action struct {
 	Name        string // as AWS spells it, e.g. "GetObject"
 	AccessLevel string // "List", "Read", "Write", "Permissions management", "Tagging"
+	// ResourceTypes are the resource types the action takes ("table", "bucket"), a required
+	// one marked with "*" as the Service Authorization Reference marks it; none for an action
+	// that only takes "*".
+	ResourceTypes []string
 }
 
 // Key is a condition key with its type: String, ArrayOfString, Numeric, ArrayOfNumeric, Date,
@@ -56,7 +60,11 @@ type Key struct {
 type rawService struct {
 	Name    string `json:"name"`
 	Actions map[string]struct {
-		AccessLevel string `json:"accessLevel"`
+		AccessLevel   string `json:"accessLevel"`
+		ResourceTypes []struct {
+			Name     string `json:"name"`
+			Required bool   `json:"required"`
+		} `json:"resourceTypes"`
 	} `json:"actions"`
 	ConditionKeys map[string]string `json:"conditionKeys"`
 }
@@ -83,7 +91,14 @@ func parse() (*Reference, error) {
 	for prefix, rs := range in {
 		s := &Service{Prefix: prefix, Name: rs.Name, actions: make(map[string]Action, len(rs.Actions)), keys: map[string]Key{}}
 		for name, a := range rs.Actions {
-			s.actions[strings.ToLower(name)] = Action{Name: name, AccessLevel: a.AccessLevel}
+			act := Action{Name: name, AccessLevel: a.AccessLevel}
+			for _, rt := range a.ResourceTypes {
+				if rt.Required {
+					rt.Name += "*"
+				}
+				act.ResourceTypes = append(act.ResourceTypes, rt.Name)
+			}
+			s.actions[strings.ToLower(name)] = act
 		}
 		for k, typ := range rs.ConditionKeys {
 			s.addKey(k, typ)

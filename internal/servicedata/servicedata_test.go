@@ -1,6 +1,7 @@
 package servicedata_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/internal/servicedata"
@@ -33,6 +34,23 @@ func TestReference(t *testing.T) {
 				t.Fatalf("Action(%q) = %+v, %v", tt.in, a, ok)
 			}
 		})
+	}
+	// Resource types as the Service Authorization Reference lists them, required ones with "*".
+	for action, want := range map[string]string{"s3:GetObject": "accesspointobject,object", "dynamodb:GetItem": "table*", "iam:ListUsers": ""} {
+		a, _ := ref.Action(action)
+		if got := strings.Join(a.ResourceTypes, ","); got != want {
+			t.Errorf("%s resource types %q, want %q", action, got, want)
+		}
+	}
+	var services int
+	for _, svc := range ref.Services() {
+		if svc.Prefix == "aws" || len(svc.ActionsByLevel()) == 0 {
+			t.Errorf("Services() lists %q with %d actions", svc.Prefix, len(svc.ActionsByLevel()))
+		}
+		services++
+	}
+	if services < 300 {
+		t.Errorf("Services() lists %d services", services)
 	}
 	keys := []struct {
 		in, typ string
