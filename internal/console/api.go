@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
 
+	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 )
 
@@ -72,6 +73,9 @@ func apiMessage(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		return ae.ErrorCode() + ": " + ae.ErrorMessage()
+	}
+	if qe := awsquery.AsError(err); qe != nil { // from a Go call of the IAM service
+		return qe.Code + ": " + qe.Message
 	}
 	return "The request failed: " + err.Error()
 }

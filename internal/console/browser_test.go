@@ -573,6 +573,42 @@ func TestBrowserFlow(t *testing.T) {
 		}
 		b.screenshot("user-deleted")
 	})
+
+	// The dashboard's finding about root's MFA leads to root's security credentials, where
+	// root assigns itself a device; the next sign-in asks for its code, and the finding is gone.
+	b.step("root-mfa", func(t *testing.T) {
+		b.open("/console/iam/")
+		b.wantText("findings", "The root user has no MFA device.")
+		if got := b.eval(`document.querySelector('#findings a[href="/console/iam/security-credentials"]') ? "link" : "none"`); got != "link" {
+			t.Fatalf("the finding does not link to the root user's security credentials")
+		}
+		b.open("/console/iam/security-credentials")
+		b.submit("assign-mfa-button")
+		b.wantNoError()
+		seed, err := totp.DecodeSeed(b.text("seed"))
+		if err != nil {
+			t.Fatalf("the page's secret key %q: %v", b.text("seed"), err)
+		}
+		step := totpStep()
+		b.fill("code1", totp.Default.CodeAt(seed, step-2), "code2", totp.Default.CodeAt(seed, step-1))
+		b.submit("enable-mfa-button")
+		b.wantNoError()
+		b.wantText("mfa-devices", "arn:aws:iam::"+e.Account+":mfa/root-account-mfa-device")
+		b.screenshot("root-security-credentials")
+		b.submit("signout")
+		b.open("/console/" + alias)
+		b.signIn(alias, "", rootPassword)
+		if !b.has("code") {
+			t.Fatalf("root's sign-in does not ask for the MFA code: %s", b.location())
+		}
+		b.fill("code", totp.Default.CodeAt(seed, step))
+		b.submit("verify")
+		b.wantNoError()
+		if b.has("findings") && strings.Contains(b.text("findings"), "no MFA device") {
+			t.Fatalf("the dashboard still finds root without MFA: %s", b.text("findings"))
+		}
+		b.screenshot("dashboard-root-mfa")
+	})
 }
 
 func atoi(s string) int {

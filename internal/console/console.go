@@ -31,11 +31,13 @@ var staticFS embed.FS
 // Prefix is where the console is served.
 const Prefix = "/console"
 
-// Authenticator verifies the passwords and MFA codes of IAM users and root users (iam.Service).
+// Authenticator verifies the passwords and MFA codes of IAM users and root users, and
+// enables the root user's MFA device, which AWS allows only from the console (iam.Service).
 type Authenticator interface {
 	SignInWithPassword(ctx context.Context, in iam.PasswordSignIn) (*iam.SignedIn, error)
 	SignInRoot(ctx context.Context, in iam.RootSignIn) (*iam.SignedIn, error)
 	AccountForSignIn(ctx context.Context, idOrAlias string) (string, bool, error)
+	EnableRootMFADevice(ctx context.Context, account, serialNumber, code1, code2 string) error
 }
 
 // Issuer makes temporary credentials for a principal (session.Keyring).
@@ -110,6 +112,11 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("GET "+Prefix+"/iam/users/{name}", c.signed(c.userPage))
 	c.mux.HandleFunc("POST "+Prefix+"/iam/users/{name}/{action}", c.signed(c.userAction))
 	c.mux.HandleFunc("POST "+Prefix+"/iam/keys.csv", c.signed(c.accessKeyCSV))
+	c.mux.HandleFunc("GET "+Prefix+"/iam/security-credentials", c.signed(c.securityCredentials))
+	c.mux.HandleFunc("POST "+Prefix+"/iam/security-credentials/mfa", c.signed(c.assignMFA))
+	c.mux.HandleFunc("POST "+Prefix+"/iam/security-credentials/enable-mfa", c.signed(c.enableMFA))
+	c.mux.HandleFunc("POST "+Prefix+"/iam/security-credentials/remove-mfa", c.signed(c.removeMFA))
+	c.mux.HandleFunc("POST "+Prefix+"/iam/security-credentials/{action}", c.signed(c.userAction))
 	c.mux.HandleFunc("POST "+Prefix+"/iam/users/{name}/mfa", c.signed(c.assignMFA))
 	c.mux.HandleFunc("POST "+Prefix+"/iam/users/{name}/enable-mfa", c.signed(c.enableMFA))
 	c.mux.HandleFunc("POST "+Prefix+"/iam/users/{name}/remove-mfa", c.signed(c.removeMFA))

@@ -832,3 +832,32 @@ func TestRoleTrustPolicyPage(t *testing.T) {
 		t.Fatalf("after saving: %v %v", role, err)
 	}
 }
+
+// TestSimulatorHighlightsStatements: the policy simulator shows each decision and the
+// statement that made it, marked inside its policy's document from the positions
+// SimulatePrincipalPolicy reports.
+func TestSimulatorHighlightsStatements(t *testing.T) {
+	e := newConsoleEnv(t)
+	ctx := context.Background()
+	e.userWithPassword(t, "sim", "Sim-Passw0rd-1!", false)
+	doc := "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Sid\": \"Reads\", \"Effect\": \"Allow\", \"Action\": \"iam:Get*\", \"Resource\": \"*\"},\n    {\"Sid\": \"NoUsers\", \"Effect\": \"Deny\", \"Action\": \"iam:CreateUser\", \"Resource\": \"*\"}\n  ]\n}"
+	if _, err := e.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("sim"), PolicyName: aws.String("reads"), PolicyDocument: aws.String(doc)}); err != nil {
+		t.Fatal(err)
+	}
+	v := newVisitor(t, e.URL, nil)
+	page := v.signedIn(e.Account, "", rootPassword)
+	r := v.post(console.Prefix+"/iam/simulator", url.Values{"csrf": {csrf(t, page)}, "principal": {"arn:aws:iam::" + e.Account + ":user/sim"},
+		"actions": {"iam:GetUser\niam:CreateUser"}})
+	if msg := pageError(r); msg != "" {
+		t.Fatalf("simulator: %s", msg)
+	}
+	for _, want := range []string{
+		`class="decision-allowed">allowed`, `class="decision-explicitDeny">explicitDeny`,
+		`<mark class="statement">{&#34;Sid&#34;: &#34;Reads&#34;, &#34;Effect&#34;: &#34;Allow&#34;, &#34;Action&#34;: &#34;iam:Get*&#34;, &#34;Resource&#34;: &#34;*&#34;}</mark>`,
+		`<mark class="statement">{&#34;Sid&#34;: &#34;NoUsers&#34;, &#34;Effect&#34;: &#34;Deny&#34;, &#34;Action&#34;: &#34;iam:CreateUser&#34;, &#34;Resource&#34;: &#34;*&#34;}</mark>`,
+	} {
+		if !strings.Contains(r.Body, want) {
+			t.Errorf("simulator page lacks %s", want)
+		}
+	}
+}

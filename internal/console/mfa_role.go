@@ -21,6 +21,7 @@ import (
 type mfaSetup struct {
 	UserName, Serial, Seed string
 	QR                     template.URL
+	Base                   string // the user's page, where the device is enabled
 }
 
 // assignMFA creates a virtual MFA device for the user and shows its QR code and seed; the
@@ -34,18 +35,34 @@ func (c *Console) assignMFA(w http.ResponseWriter, r *http.Request, cs *consoleS
 	}
 	d := out.VirtualMFADevice
 	c.render(w, http.StatusOK, "mfa_setup", page{Title: "Assign MFA device", S: cs, CSRF: cs.CSRF, Data: mfaSetup{
-		UserName: name, Serial: aws.ToString(d.SerialNumber), Seed: string(d.Base32StringSeed),
+		UserName: name, Serial: aws.ToString(d.SerialNumber), Seed: string(d.Base32StringSeed), Base: userPagePath(name),
 		// The QR code is a PNG from the API, shown as a data: URL (the CSP allows data: images).
 		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(d.QRCodePNG)),
 	}})
+}
+
+// userPagePath is the page of the user name ("": the root user's security credentials).
+func userPagePath(name string) string {
+	if name == "" {
+		return Prefix + "/iam/security-credentials"
+	}
+	return Prefix + "/iam/users/" + url.PathEscape(name)
 }
 
 // enableMFA enables the device with two consecutive codes; on a refusal the unused device
 // is deleted again, so a failed assignment leaves nothing behind.
 func (c *Console) enableMFA(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
 	client, name, serial := c.iamClient(cs), r.PathValue("name"), r.PostFormValue("serial")
-	_, err := client.EnableMFADevice(r.Context(), &iam.EnableMFADeviceInput{UserName: aws.String(name), SerialNumber: aws.String(serial),
-		AuthenticationCode1: aws.String(strings.TrimSpace(r.PostFormValue("code1"))), AuthenticationCode2: aws.String(strings.TrimSpace(r.PostFormValue("code2")))})
+	code1, code2 := strings.TrimSpace(r.PostFormValue("code1")), strings.TrimSpace(r.PostFormValue("code2"))
+	var err error
+	if name == "" && cs.UserName == "" && c.sessions.role(cs, c.opts.Now()) == nil {
+		// The root user's own device: EnableMFADevice needs a user name, so AWS does this in
+		// the console only, as Gatehouse does through iam.EnableRootMFADevice.
+		err = c.opts.Auth.EnableRootMFADevice(r.Context(), cs.Account, serial, code1, code2)
+	} else {
+		_, err = client.EnableMFADevice(r.Context(), &iam.EnableMFADeviceInput{UserName: userRef(name), SerialNumber: aws.String(serial),
+			AuthenticationCode1: aws.String(code1), AuthenticationCode2: aws.String(code2)})
+	}
 	msg := ""
 	if err != nil {
 		msg = apiMessage(err)
@@ -57,7 +74,7 @@ func (c *Console) enableMFA(w http.ResponseWriter, r *http.Request, cs *consoleS
 // removeMFA deactivates the user's device and deletes it.
 func (c *Console) removeMFA(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
 	client, name, serial := c.iamClient(cs), r.PathValue("name"), aws.String(r.PostFormValue("serial"))
-	_, err := client.DeactivateMFADevice(r.Context(), &iam.DeactivateMFADeviceInput{UserName: aws.String(name), SerialNumber: serial})
+	_, err := client.DeactivateMFADevice(r.Context(), &iam.DeactivateMFADeviceInput{UserName: userRef(name), SerialNumber: serial})
 	if err == nil {
 		_, err = client.DeleteVirtualMFADevice(r.Context(), &iam.DeleteVirtualMFADeviceInput{SerialNumber: serial})
 	}

@@ -44,10 +44,10 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, cs *consoleS
 	}
 	d := dashboard{Summary: out.SummaryMap}
 	if out.SummaryMap["AccountMFAEnabled"] == 0 {
-		d.Findings = append(d.Findings, finding{"The root user has no MFA device.", Prefix + "/iam/account"})
+		d.Findings = append(d.Findings, finding{"The root user has no MFA device.", Prefix + "/iam/security-credentials"})
 	}
 	if out.SummaryMap["AccountAccessKeysPresent"] == 1 {
-		d.Findings = append(d.Findings, finding{"The root user has access keys: use IAM users or roles instead.", Prefix + "/iam/account"})
+		d.Findings = append(d.Findings, finding{"The root user has access keys: use IAM users or roles instead.", Prefix + "/iam/security-credentials"})
 	}
 	userFindings, when, err := c.credentialFindings(r, client)
 	if err != nil {
@@ -253,10 +253,50 @@ func attachChangePassword(r *http.Request, client *iam.Client, name string, rese
 	return err
 }
 
-// redirectUser shows the user's page, with a message when a step failed.
+// redirectUser shows the user's page ("": the root user's security credentials), with a
+// message when a step failed.
 func (c *Console) redirectUser(w http.ResponseWriter, r *http.Request, cs *consoleSession, name, msg string) {
 	c.sessions.setFlash(cs, msg)
-	http.Redirect(w, r, Prefix+"/iam/users/"+url.PathEscape(name), http.StatusSeeOther)
+	http.Redirect(w, r, userPagePath(name), http.StatusSeeOther)
+}
+
+// userRef is the UserName of a call about the user name: none for "", so that the call is
+// about the caller itself (the root user on its security credentials page).
+func userRef(name string) *string {
+	if name == "" {
+		return nil
+	}
+	return aws.String(name)
+}
+
+type rootView struct {
+	Keys   []types.AccessKeyMetadata
+	MFA    []types.MFADevice
+	NewKey *newKey
+}
+
+// securityCredentials is "My security credentials": the root user's access keys and MFA
+// device; an IAM user's own user page.
+func (c *Console) securityCredentials(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
+	if cs.UserName != "" {
+		http.Redirect(w, r, Prefix+"/iam/users/"+url.PathEscape(cs.UserName), http.StatusSeeOther)
+		return
+	}
+	ctx, client := r.Context(), c.iamClient(cs)
+	p := page{Title: "My security credentials (root user)", S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(cs)}
+	v := rootView{NewKey: c.sessions.showKey(cs, "")}
+	if out, err := client.ListAccessKeys(ctx, &iam.ListAccessKeysInput{}); err == nil {
+		v.Keys = out.AccessKeyMetadata
+	} else {
+		p.fail(apiMessage(err))
+	}
+	if out, err := client.ListMFADevices(ctx, &iam.ListMFADevicesInput{}); err == nil {
+		v.MFA = out.MFADevices
+	} else {
+		p.fail(apiMessage(err))
+	}
+	p.Data = v
+	c.render(w, http.StatusOK, "root_credentials", p)
 }
 
 type userView struct {
@@ -330,9 +370,14 @@ func (c *Console) userPage(w http.ResponseWriter, r *http.Request, cs *consoleSe
 // changes nothing.
 func (c *Console) userAction(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
 	ctx, client, name := r.Context(), c.iamClient(cs), r.PathValue("name")
-	user := aws.String(name)
+	user := userRef(name)
 	var err error
-	switch r.PathValue("action") {
+	action := r.PathValue("action")
+	if name == "" && !slices.Contains([]string{"create-key", "deactivate-key", "activate-key", "delete-key"}, action) {
+		http.NotFound(w, r) // the root user's page has its keys only (and its MFA device)
+		return
+	}
+	switch action {
 	case "create-key":
 		var out *iam.CreateAccessKeyOutput
 		if out, err = client.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: user}); err == nil {
@@ -340,7 +385,7 @@ func (c *Console) userAction(w http.ResponseWriter, r *http.Request, cs *console
 		}
 	case "deactivate-key", "activate-key":
 		status := types.StatusTypeInactive
-		if r.PathValue("action") == "activate-key" {
+		if action == "activate-key" {
 			status = types.StatusTypeActive
 		}
 		_, err = client.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: user, AccessKeyId: aws.String(r.PostFormValue("key")), Status: status})
@@ -472,7 +517,11 @@ func (c *Console) accessKeyCSV(w http.ResponseWriter, r *http.Request, cs *conso
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+k.UserName+`_accessKeys.csv"`)
+	file := k.UserName + "_accessKeys.csv"
+	if k.UserName == "" {
+		file = "rootkey.csv" // the name AWS's console gives the root user's key file
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="`+file+`"`)
 	cw := csv.NewWriter(w)
 	_ = cw.WriteAll([][]string{{"Access key ID", "Secret access key"}, {k.ID, k.Secret}})
 }
