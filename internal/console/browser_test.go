@@ -609,6 +609,19 @@ func TestBrowserFlow(t *testing.T) {
 		}
 		b.screenshot("dashboard-root-mfa")
 	})
+
+	// On a phone's screen the pages fit its width: nothing scrolls sideways.
+	b.step("phone", func(t *testing.T) {
+		b.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+		for _, page := range []string{"/console/iam/", "/console/iam/users", "/console/iam/roles/auditor", "/console/iam/policies?scope=AWS&search=ReadOnly", "/console/iam/account"} {
+			b.open(page)
+			if w := b.eval(`String(document.documentElement.scrollWidth)`); atoi(w) > 390 {
+				t.Errorf("%s is %s pixels wide on a 390-pixel screen", page, w)
+			}
+		}
+		b.open("/console/iam/users")
+		b.screenshot("phone-users")
+	})
 }
 
 func atoi(s string) int {
