@@ -610,6 +610,26 @@ func TestBrowserFlow(t *testing.T) {
 		b.screenshot("dashboard-root-mfa")
 	})
 
+	// The other pages, for the record.
+	b.step("pages", func(t *testing.T) {
+		for _, pg := range []struct{ path, name string }{
+			{"/console/iam/groups", "groups"}, {"/console/iam/groups/" + groupName, "group"}, {"/console/iam/roles", "roles"},
+			{"/console/iam/roles/auditor", "role"}, {"/console/iam/policies?scope=AWS&search=IAM", "policies"},
+			{"/console/iam/policy?arn=arn:aws:iam::aws:policy/IAMReadOnlyAccess", "policy"}, {"/console/iam/switch-role", "switch-role-root"},
+			{"/console/iam/account", "account-settings"},
+		} {
+			b.open(pg.path)
+			b.wantNoError()
+			b.screenshot(pg.name)
+		}
+		b.open("/console/iam/simulator")
+		b.fill("sim-principal", "arn:aws:iam::"+e.Account+":role/auditor", "sim-actions", "iam:GetRole\niam:DeleteRole")
+		b.submit("simulate")
+		b.wantNoError()
+		b.wantText("simulation", "allowed", "implicitDeny")
+		b.screenshot("simulator")
+	})
+
 	// On a phone's screen the pages fit its width: nothing scrolls sideways.
 	b.step("phone", func(t *testing.T) {
 		b.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))

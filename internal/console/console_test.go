@@ -861,3 +861,45 @@ func TestSimulatorHighlightsStatements(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryPageRenders: as the root user, each page of the console answers 200 without an
+// error, and the account page saves a password policy that the API then returns, while an
+// invalid one gets IAM's error and changes nothing.
+func TestEveryPageRenders(t *testing.T) {
+	e := newConsoleEnv(t)
+	ctx := context.Background()
+	e.userWithPassword(t, "pages", "Pages-Passw0rd-1!", false)
+	if _, err := e.IAM.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("team")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("app"), AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	v := newVisitor(t, e.URL, nil)
+	first := v.signedIn(e.Account, "", rootPassword)
+	for _, path := range []string{"/iam/", "/iam/users", "/iam/users?search=pag", "/iam/users/pages", "/iam/groups", "/iam/groups/team", "/iam/roles", "/iam/roles/app",
+		"/iam/policies", "/iam/policies?scope=Local", "/iam/policy?arn=arn:aws:iam::aws:policy/ReadOnlyAccess", "/iam/policies/new", "/iam/policies/new?service=s3",
+		"/iam/simulator", "/iam/switch-role", "/iam/account", "/iam/security-credentials"} {
+		r := v.get(console.Prefix + path)
+		if r.Status != http.StatusOK || pageError(r) != "" {
+			t.Errorf("GET %s: %d %q", path, r.Status, pageError(r))
+		}
+	}
+	token := csrf(t, first)
+	bad := v.post(console.Prefix+"/iam/account/password-policy", url.Values{"csrf": {token}, "min-length": {"3"}})
+	if msg := pageError(bad); !strings.Contains(msg, "minimumPasswordLength") {
+		t.Errorf("a 3-character minimum: page error %q, want IAM's validation error", msg)
+	}
+	if _, err := e.IAM.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{}); err == nil {
+		t.Errorf("the refused password policy was stored")
+	}
+	ok := v.post(console.Prefix+"/iam/account/password-policy", url.Values{"csrf": {token}, "min-length": {"14"}, "symbols": {"on"}, "max-age": {"90"}, "users-change": {"on"}})
+	if msg := pageError(ok); msg != "" {
+		t.Fatalf("saving the password policy: %q", msg)
+	}
+	pp, err := e.IAM.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
+	if err != nil || aws.ToInt32(pp.PasswordPolicy.MinimumPasswordLength) != 14 || !pp.PasswordPolicy.RequireSymbols || aws.ToInt32(pp.PasswordPolicy.MaxPasswordAge) != 90 ||
+		!pp.PasswordPolicy.AllowUsersToChangePassword || pp.PasswordPolicy.RequireNumbers {
+		t.Fatalf("password policy after saving: %+v %v", pp, err)
+	}
+}

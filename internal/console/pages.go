@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -563,6 +564,24 @@ func (c *Console) accountData(r *http.Request, cs *consoleSession, msg string) p
 	return p
 }
 
+// passwordPolicyInput reads the account page's password policy form.
+func passwordPolicyInput(r *http.Request) *iam.UpdateAccountPasswordPolicyInput {
+	on := func(name string) bool { return r.PostFormValue(name) == "on" }
+	number := func(name string) *int32 {
+		n, err := strconv.ParseInt(strings.TrimSpace(r.PostFormValue(name)), 10, 32)
+		if err != nil || n == 0 {
+			return nil // empty: IAM's default (no expiry, no reuse prevention)
+		}
+		v := int32(n)
+		return &v
+	}
+	return &iam.UpdateAccountPasswordPolicyInput{
+		MinimumPasswordLength: number("min-length"), RequireUppercaseCharacters: on("upper"), RequireLowercaseCharacters: on("lower"),
+		RequireNumbers: on("numbers"), RequireSymbols: on("symbols"), AllowUsersToChangePassword: on("users-change"),
+		MaxPasswordAge: number("max-age"), PasswordReusePrevention: number("reuse"), HardExpiry: aws.Bool(on("hard-expiry")),
+	}
+}
+
 func (c *Console) accountAction(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
 	client := c.iamClient(cs)
 	var err error
@@ -572,6 +591,10 @@ func (c *Console) accountAction(w http.ResponseWriter, r *http.Request, cs *cons
 		if _, err = client.CreateAccountAlias(r.Context(), &iam.CreateAccountAliasInput{AccountAlias: aws.String(alias)}); err == nil {
 			c.sessions.setAlias(cs, alias)
 		}
+	case "password-policy":
+		_, err = client.UpdateAccountPasswordPolicy(r.Context(), passwordPolicyInput(r))
+	case "delete-password-policy":
+		_, err = client.DeleteAccountPasswordPolicy(r.Context(), &iam.DeleteAccountPasswordPolicyInput{})
 	case "delete-alias":
 		if _, err = client.DeleteAccountAlias(r.Context(), &iam.DeleteAccountAliasInput{AccountAlias: aws.String(r.PostFormValue("alias"))}); err == nil {
 			c.sessions.setAlias(cs, "")
