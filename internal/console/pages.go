@@ -271,9 +271,10 @@ func userRef(name string) *string {
 }
 
 type rootView struct {
-	Keys   []types.AccessKeyMetadata
-	MFA    []types.MFADevice
-	NewKey *newKey
+	Keys             []types.AccessKeyMetadata
+	MFA              []types.MFADevice
+	NewKey           *newKey
+	Base, DeviceName string
 }
 
 // securityCredentials is "My security credentials": the root user's access keys and MFA
@@ -285,7 +286,7 @@ func (c *Console) securityCredentials(w http.ResponseWriter, r *http.Request, cs
 	}
 	ctx, client := r.Context(), c.iamClient(cs)
 	p := page{Title: "My security credentials (root user)", S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(cs)}
-	v := rootView{NewKey: c.sessions.showKey(cs, "")}
+	v := rootView{NewKey: c.sessions.showKey(cs, ""), Base: userPagePath(""), DeviceName: "root-account-mfa-device"}
 	if out, err := client.ListAccessKeys(ctx, &iam.ListAccessKeysInput{}); err == nil {
 		v.Keys = out.AccessKeyMetadata
 	} else {
@@ -310,6 +311,8 @@ type userView struct {
 	MFA           []types.MFADevice
 	NoPermissions bool
 	NewKey        *newKey
+	Base          string // where the page's forms post
+	DeviceName    string // the default name of a new MFA device
 }
 
 // userPage is a user's details. Each part is its own call; a part the signed-in identity may
@@ -323,7 +326,7 @@ func (c *Console) userPage(w http.ResponseWriter, r *http.Request, cs *consoleSe
 		c.render(w, http.StatusOK, "user", p)
 		return
 	}
-	v := userView{User: u.User}
+	v := userView{User: u.User, Base: userPagePath(name), DeviceName: name}
 	var errs []string
 	note := func(err error) {
 		if err != nil {

@@ -85,6 +85,27 @@ func (e *SignInError) Message() string {
 	return "Your authentication information is incorrect. Please try again."
 }
 
+// checkPassword says why a sign-in's password fails ("" when it is right). It hashes once in
+// every case, an unknown user or one without a password included, so that timing does not
+// tell which names exist.
+func (s *Service) checkPassword(ctx context.Context, known bool, lp *store.LoginProfile, password string) (SignInFailure, error) {
+	hash, reason := s.passwords.dummy, SignInUnknownUser
+	switch {
+	case known && lp == nil:
+		reason = SignInNoPassword
+	case known:
+		hash, reason = lp.Hash, ""
+	}
+	ok, err := s.passwords.hasher.Verify(ctx, password, hash)
+	if err != nil {
+		return "", fmt.Errorf("verify password: %w", err)
+	}
+	if reason == "" && !ok {
+		reason = SignInWrongPassword
+	}
+	return reason, nil
+}
+
 // SignInWithPassword verifies an IAM user's password and, when the user has an MFA device,
 // an MFA code from it. Failures are counted per user and per source address; past the limits
 // further attempts are refused, without checking, for a time that doubles with each failure
@@ -123,22 +144,12 @@ func (s *Service) SignInWithPassword(ctx context.Context, in PasswordSignIn) (*S
 	if err != nil {
 		return nil, err
 	}
-	hash, reason := s.passwords.dummy, SignInUnknownUser
-	switch {
-	case u != nil && lp == nil:
-		reason = SignInNoPassword
-	case u != nil:
-		hash, reason = lp.Hash, ""
-	}
-	ok, err := s.passwords.hasher.Verify(ctx, in.Password, hash)
+	reason, err := s.checkPassword(ctx, u != nil, lp, in.Password)
 	if err != nil {
-		return nil, fmt.Errorf("verify password: %w", err)
+		return nil, err
 	}
 	if reason != "" {
 		return nil, fail(reason)
-	}
-	if !ok {
-		return nil, fail(SignInWrongPassword)
 	}
 	expired := passwordExpired(pp, lp.ChangedAt, now)
 	if expired && pp.HardExpiry {

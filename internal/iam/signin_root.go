@@ -195,22 +195,12 @@ func (s *Service) SignInRoot(ctx context.Context, in RootSignIn) (*SignedIn, err
 	if err != nil {
 		return nil, err
 	}
-	hash, reason := s.passwords.dummy, SignInUnknownUser
-	switch {
-	case known && lp == nil:
-		reason = SignInNoPassword
-	case known:
-		hash, reason = lp.Hash, ""
-	}
-	ok, err := s.passwords.hasher.Verify(ctx, in.Password, hash)
+	reason, err := s.checkPassword(ctx, known, lp, in.Password)
 	if err != nil {
-		return nil, fmt.Errorf("verify password: %w", err)
+		return nil, err
 	}
 	if reason != "" {
 		return nil, fail(reason)
-	}
-	if !ok {
-		return nil, fail(SignInWrongPassword)
 	}
 	out := &SignedIn{UserID: in.Account, ARN: "arn:aws:iam::" + in.Account + ":root"}
 	if len(serials) > 0 {
