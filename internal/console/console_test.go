@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -22,12 +23,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/gatehouse-iam/gatehouse/internal/app"
 	"github.com/gatehouse-iam/gatehouse/internal/config"
 	"github.com/gatehouse-iam/gatehouse/internal/console"
+	"github.com/gatehouse-iam/gatehouse/internal/totp"
 )
 
 // The console's HTTP handlers, driven with net/http and a cookie jar against a real server
@@ -902,4 +905,113 @@ func TestEveryPageRenders(t *testing.T) {
 		!pp.PasswordPolicy.AllowUsersToChangePassword || pp.PasswordPolicy.RequireNumbers {
 		t.Fatalf("password policy after saving: %+v %v", pp, err)
 	}
+}
+
+// TestPageActions: the changes the pages offer, each checked through the API afterwards:
+// paging of the users list, a key deactivated, a user's MFA device removed, a group's policy
+// attached and detached, a policy's new version, default version and deleted version, and the
+// credential report downloaded as AWS's CSV.
+func TestPageActions(t *testing.T) {
+	e := newConsoleEnv(t)
+	ctx := context.Background()
+	for i := range 55 {
+		if _, err := e.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(fmt.Sprintf("u%02d", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := newVisitor(t, e.URL, nil)
+	token := csrf(t, v.signedIn(e.Account, "", rootPassword))
+	post := func(path string, form url.Values) response {
+		t.Helper()
+		form.Set("csrf", token)
+		r := v.post(console.Prefix+path, form)
+		if msg := pageError(r); msg != "" {
+			t.Fatalf("POST %s: %s", path, msg)
+		}
+		return r
+	}
+
+	t.Run("users paging", func(t *testing.T) {
+		first := v.get(console.Prefix + "/iam/users")
+		next := regexp.MustCompile(`id="next" href="([^"]+)"`).FindStringSubmatch(first.Body)
+		if next == nil || !strings.Contains(first.Body, ">u49<") || strings.Contains(first.Body, ">u50<") {
+			t.Fatalf("the first page should hold u00..u49 and link to the next")
+		}
+		second := v.get(html.UnescapeString(next[1]))
+		if !strings.Contains(second.Body, ">u54<") || strings.Contains(second.Body, ">u49<") {
+			t.Fatalf("the second page should hold u50..u54")
+		}
+	})
+
+	t.Run("access key deactivated", func(t *testing.T) {
+		post("/iam/users/u00/create-key", url.Values{})
+		keys, err := e.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("u00")})
+		if err != nil || len(keys.AccessKeyMetadata) != 1 {
+			t.Fatalf("ListAccessKeys: %v %v", keys, err)
+		}
+		id := aws.ToString(keys.AccessKeyMetadata[0].AccessKeyId)
+		post("/iam/users/u00/deactivate-key", url.Values{"key": {id}})
+		keys, err = e.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("u00")})
+		if err != nil || keys.AccessKeyMetadata[0].Status != types.StatusTypeInactive {
+			t.Fatalf("after deactivating: %v %v", keys, err)
+		}
+	})
+
+	t.Run("MFA device removed", func(t *testing.T) {
+		page := post("/iam/users/u01/mfa", url.Values{"device": {"u01"}})
+		m := regexp.MustCompile(`id="seed">([A-Z2-7]+)<`).FindStringSubmatch(page.Body)
+		serial := regexp.MustCompile(`name="serial" value="([^"]+)"`).FindStringSubmatch(page.Body)
+		if m == nil || serial == nil {
+			t.Fatalf("no seed or serial on the MFA page")
+		}
+		seed, err := totp.DecodeSeed(m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		step := totpStep()
+		post("/iam/users/u01/enable-mfa", url.Values{"serial": {html.UnescapeString(serial[1])}, "code1": {totp.Default.CodeAt(seed, step-2)}, "code2": {totp.Default.CodeAt(seed, step-1)}})
+		post("/iam/users/u01/remove-mfa", url.Values{"serial": {html.UnescapeString(serial[1])}})
+		devs, err := e.IAM.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: aws.String("u01")})
+		virtual, err2 := e.IAM.ListVirtualMFADevices(ctx, &iam.ListVirtualMFADevicesInput{})
+		if err != nil || err2 != nil || len(devs.MFADevices) != 0 || len(virtual.VirtualMFADevices) != 0 {
+			t.Fatalf("after removing: %v %v %v %v", devs, err, virtual, err2)
+		}
+	})
+
+	t.Run("group policy attached and detached", func(t *testing.T) {
+		post("/iam/groups", url.Values{"name": {"ops"}})
+		const ro = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+		post("/iam/groups/ops/attach", url.Values{"policy": {ro}})
+		if a, err := e.IAM.ListAttachedGroupPolicies(ctx, &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String("ops")}); err != nil || len(a.AttachedPolicies) != 1 {
+			t.Fatalf("after attaching: %v %v", a, err)
+		}
+		post("/iam/groups/ops/detach", url.Values{"policy": {ro}})
+		if a, err := e.IAM.ListAttachedGroupPolicies(ctx, &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String("ops")}); err != nil || len(a.AttachedPolicies) != 0 {
+			t.Fatalf("after detaching: %v %v", a, err)
+		}
+	})
+
+	t.Run("policy versions", func(t *testing.T) {
+		doc := func(action string) string {
+			return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"` + action + `","Resource":"*"}]}`
+		}
+		post("/iam/policies/new", url.Values{"do": {"create"}, "name": {"versions"}, "document": {doc("s3:GetObject")}})
+		arn := "arn:aws:iam::" + e.Account + ":policy/versions"
+		post("/iam/policy/version", url.Values{"arn": {arn}, "document": {doc("s3:PutObject")}})
+		post("/iam/policy/default", url.Values{"arn": {arn}, "version": {"v1"}})
+		post("/iam/policy/delete-version", url.Values{"arn": {arn}, "version": {"v2"}})
+		vs, err := e.IAM.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(arn)})
+		if err != nil || len(vs.Versions) != 1 || aws.ToString(vs.Versions[0].VersionId) != "v1" || !vs.Versions[0].IsDefaultVersion {
+			t.Fatalf("versions: %+v %v", vs, err)
+		}
+	})
+
+	t.Run("credential report", func(t *testing.T) {
+		form := url.Values{"csrf": {token}}
+		r := v.post(console.Prefix+"/iam/credential-report", form)
+		if r.Status != http.StatusOK || !strings.HasPrefix(r.Body, "user,arn,user_creation_time,password_enabled,") ||
+			!strings.Contains(r.Header.Get("Content-Disposition"), "attachment") || !strings.Contains(r.Body, "\nu54,arn:aws:iam::"+e.Account+":user/u54,") {
+			t.Fatalf("credential report: %d %q\n%.300s", r.Status, r.Header.Get("Content-Disposition"), r.Body)
+		}
+	})
 }
