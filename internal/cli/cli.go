@@ -30,6 +30,8 @@ func commands() []command {
 		{"account", "create and list accounts, set the root password (account create | list | set-root-password)", runAccount},
 		{"bench", "load-test a running endpoint: req/s and p50/p99 per operation", runBench},
 		{"policy", "validate policy documents and evaluate requests offline (policy validate | policy eval)", runPolicy},
+		{"backup", "write a consistent copy of the database while the server runs (backup --to FILE)", runBackup},
+		{"restore", "restore a backup into a data directory without a database (restore --from FILE)", runRestore},
 	}
 }
 

@@ -211,6 +211,8 @@ func TestHelp(t *testing.T) {
 		{[]string{"serve", "--help"}, "-listen"},
 		{[]string{"account", "create", "--help"}, "-output"},
 		{[]string{"account", "list", "--help"}, "-data-dir"},
+		{[]string{"backup", "--help"}, "-to"},
+		{[]string{"restore", "--help"}, "-from"},
 	}
 	for _, c := range cases {
 		t.Run("args="+strings.Join(c.args, " "), func(t *testing.T) {

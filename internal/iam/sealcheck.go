@@ -1,0 +1,45 @@
+package iam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+)
+
+// errChecked ends the listing once one sealed secret was opened.
+var errChecked = errors.New("checked")
+
+// CheckMasterKey opens one sealed access key secret with the master key, so that a deployment
+// restored with another key is refused before it serves requests it cannot verify. It returns
+// nil when the deployment has no access key yet (nothing to check).
+func (s *Service) CheckMasterKey(ctx context.Context) error {
+	accounts, err := s.ListAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	err = s.store.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		for _, a := range accounts {
+			recs, err := tx.List(ctx, store.KindAccessKey, a.ID, store.Query{Limit: 1})
+			if err != nil {
+				return err
+			}
+			for _, rec := range recs {
+				var key store.AccessKey
+				if err := store.Decode(rec, &key); err != nil {
+					return err
+				}
+				if _, err := s.box.Open(key.SecretCiphertext, []byte(key.ID)); err != nil {
+					return fmt.Errorf("the master key does not open the secret of access key %s: it is not this deployment's key", key.ID)
+				}
+				return errChecked
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errChecked) {
+		return nil
+	}
+	return err
+}
