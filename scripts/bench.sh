@@ -79,7 +79,7 @@ start_gatehouse() {
   local name=$1 level=${2:-} port
   port=$(free_port)
   GATEHOUSE_ACCOUNT_ID=$account GATEHOUSE_ROOT_ACCESS_KEY_ID=$key GATEHOUSE_ROOT_SECRET_ACCESS_KEY=$secret \
-    "$work/gatehouse" serve --listen "127.0.0.1:$port" --data-dir "$work/$name-data" ${level:+--log-level "$level"} \
+    "$work/gatehouse" serve --listen "127.0.0.1:$port" --admin-listen 127.0.0.1:0 --data-dir "$work/$name-data" ${level:+--log-level "$level"} \
     >"$work/$name.stdout" 2>"$work/$name.log" &
   pids+=($!)
   printf -v "url_$name" 'http://127.0.0.1:%s' "$port"

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
@@ -30,14 +31,26 @@ type App struct {
 	cfg    config.Config
 	logger *slog.Logger
 	store  *sqlite.Store
+	obs    *observability // metrics, the timed store, the admin listener (admin.go)
 	IAM    *iam.Service
 	// Sessions seals and opens session tokens under the deployment's server keys.
 	Sessions *session.Keyring
 }
 
-// Open creates the data directory when missing, loads the master key and opens the store.
+// ErrNoDeployment is returned by Open when cfg.MustExist is set and the data directory holds
+// no database.
+var ErrNoDeployment = errors.New("no Gatehouse deployment")
+
+// Open creates the data directory when missing (unless cfg.MustExist), loads the master key and
+// opens the store.
 func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := loadTLS(cfg, logger); err != nil {
+		return nil, err
+	}
+	if err := checkDeployment(cfg); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -56,8 +69,10 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	// Server keys are loaded on first use; they rotate daily (session.DefaultRotateAfter).
-	sessions := session.NewKeyring(st, box, time.Now, logger, session.Options{})
-	svc := iam.New(st, box, time.Now, iam.RandomIDs{}, logger).WithDenialEncoder(sessions)
+	obs := newObservability(st)
+	sessions := session.NewKeyring(obs.store, box, time.Now, logger, session.Options{})
+	svc := iam.New(obs.store, box, time.Now, iam.RandomIDs{}, logger).WithDenialEncoder(sessions)
+	obs.metrics.WatchCaches(svc.CacheStats)
 	if err := svc.Migrate(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -68,6 +83,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		store:    st,
 		IAM:      svc,
 		Sessions: sessions,
+		obs:      obs,
 	}, nil
 }
 
@@ -84,6 +100,26 @@ func masterKey(cfg config.Config) ([]byte, error) {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
 	return k, nil
+}
+
+// checkDeployment refuses, when cfg.MustExist, a data directory without a database, naming
+// the directory as an absolute path so a command run from the wrong folder says where it looked.
+func checkDeployment(cfg config.Config) error {
+	if !cfg.MustExist {
+		return nil
+	}
+	_, err := os.Stat(cfg.DatabasePath())
+	if err == nil {
+		return nil
+	}
+	dir, absErr := filepath.Abs(cfg.DataDir)
+	if absErr != nil {
+		dir = cfg.DataDir
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w in %s (no %s)", ErrNoDeployment, dir, config.DatabaseFile)
+	}
+	return fmt.Errorf("data directory %s: %w", dir, err)
 }
 
 // Close releases the store.
@@ -149,7 +185,7 @@ func (a *App) Handler() (*server.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return server.New(sessionCredentials{a.IAM, a.Sessions}, a.IAM, sigv4.NewVerifier(time.Now), a.logger, services...), nil
+	return server.New(sessionCredentials{a.IAM, a.Sessions}, a.IAM, sigv4.NewVerifier(time.Now), a.logger, services...).WithObserver(a.obs.metrics), nil
 }
 
 // Services returns the IAM and STS APIs with their operations registered, IAM first.
@@ -165,7 +201,7 @@ func (a *App) Services() ([]*awsquery.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := sts.New(a.store, a.IAM, a.Sessions, time.Now, a.logger, sts.Options{DialIDP: a.cfg.DialIDP}).Register(stsSvc); err != nil {
+	if err := sts.New(a.obs.store, a.IAM, a.Sessions, time.Now, a.logger, sts.Options{DialIDP: a.cfg.DialIDP}).Register(stsSvc); err != nil {
 		return nil, err
 	}
 	return []*awsquery.Service{iamSvc, stsSvc}, nil
@@ -185,7 +221,7 @@ func (c sessionCredentials) OpenSession(ctx context.Context, token string) (*ses
 
 // routes serves the web console under /console and the IAM and STS API everywhere else.
 func (a *App) routes(api http.Handler) (http.Handler, error) {
-	c, err := console.New(console.Options{API: api, Auth: a.IAM, Issuer: a.Sessions, Now: time.Now, Logger: a.logger, Account: a.IAM.AccountAlias})
+	c, err := console.New(console.Options{API: api, Auth: a.IAM, Issuer: a.Sessions, Now: time.Now, Logger: a.logger, Account: a.IAM.AccountAlias, SignIns: a.obs.metrics})
 	if err != nil {
 		return nil, err
 	}
@@ -207,6 +243,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if err != nil {
 		return err
 	}
+	if err := a.startAdmin(ctx); err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Handler:           routed,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -217,8 +256,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	serve, err := a.serveFunc(ctx, srv, h, ln)
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(h.Listener(ln)) }()
+	go func() { errc <- serve() }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,11 +47,35 @@ func (o *outputFlag) Set(s string) error {
 	return nil
 }
 
+// openForCLI opens the deployment in cfg.DataDir for a command other than serve. A directory
+// without one is refused, naming it: a command run from the wrong folder must not quietly start
+// a second, empty deployment there.
 func openForCLI(ctx context.Context, env Env, cfg config.Config) (*app.App, error) {
+	return openDeployment(ctx, env, cfg, nil)
+}
+
+// openDeployment is openForCLI for a command with --init: create is that flag (nil for a command
+// without one), and when it is set a new, empty deployment is created if there is none.
+func openDeployment(ctx context.Context, env Env, cfg config.Config, create *bool) (*app.App, error) {
 	cfg.FromEnv(env.Getenv)
 	cfg.Bootstrap = config.Credentials{} // only serve creates the first account from the environment
-	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return app.Open(ctx, cfg, logger)
+	cfg.MustExist = create == nil || !*create
+	a, err := app.Open(ctx, cfg, newLogger(env.Stderr, cfg.LogFormat, slog.LevelWarn))
+	if errors.Is(err, app.ErrNoDeployment) {
+		if create == nil {
+			return nil, fmt.Errorf("%w; run gatehouse serve there first", err)
+		}
+		return nil, fmt.Errorf("%w; run gatehouse serve there first, or pass --init to create one", err)
+	}
+	return a, err
+}
+
+// deploymentFlags registers --data-dir, --init and --log-format, the flags of a command that
+// opens a data directory.
+func deploymentFlags(fs *flag.FlagSet, cfg *config.Config) *bool {
+	cfg.DataDirFlag(fs)
+	logFormatFlag(fs, &cfg.LogFormat, "text")
+	return fs.Bool("init", false, "create a new, empty deployment in the data directory when it holds none (only serve does so otherwise)")
 }
 
 func runAccountCreate(ctx context.Context, env Env, args []string) error {
@@ -59,13 +84,13 @@ func runAccountCreate(ctx context.Context, env Env, args []string) error {
 	var want config.Credentials
 	fs := newFlagSet(env, "account create [flags]", `Creates an account with its root user's access key, and prints them. The secret is shown
 only here. It works while a server is running on the same data directory.`)
-	cfg.DataDirFlag(fs)
+	create := deploymentFlags(fs, &cfg)
 	fs.Var(&output, "output", "output format: text or json (json prints {\"AccountId\", \"AccessKeyId\", \"SecretAccessKey\"})")
 	fs.StringVar(&want.AccountID, "account-id", "", "12-digit account id (default: generated)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := openForCLI(ctx, env, cfg)
+	a, err := openDeployment(ctx, env, cfg, create)
 	if err != nil {
 		return err
 	}
@@ -85,12 +110,12 @@ func runAccountList(ctx context.Context, env Env, args []string) error {
 	var cfg config.Config
 	output := outputFlag("text")
 	fs := newFlagSet(env, "account list [flags]", "Lists the accounts of the deployment.")
-	cfg.DataDirFlag(fs)
+	create := deploymentFlags(fs, &cfg)
 	fs.Var(&output, "output", "output format: text or json")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := openForCLI(ctx, env, cfg)
+	a, err := openDeployment(ctx, env, cfg, create)
 	if err != nil {
 		return err
 	}
@@ -131,7 +156,7 @@ It replaces any password the root user had. AWS's rules for root passwords apply
 characters, at least three of uppercase letters, lowercase letters, numbers and the symbols
 ! @ # $ % ^ & * ( ) < > [ ] { } | _ + - =, and not the account's id or alias. It works while
 a server is running on the same data directory.`)
-	cfg.DataDirFlag(fs)
+	create := deploymentFlags(fs, &cfg)
 	fs.StringVar(&account, "account", "", "12-digit id of the account (required)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -145,7 +170,7 @@ a server is running on the same data directory.`)
 	if err != nil {
 		return err
 	}
-	a, err := openForCLI(ctx, env, cfg)
+	a, err := openDeployment(ctx, env, cfg, create)
 	if err != nil {
 		return err
 	}

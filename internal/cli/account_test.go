@@ -29,7 +29,7 @@ func runCLIIn(t *testing.T, stdin string, args ...string) (int, string, string) 
 func TestAccountSetRootPassword(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	code, out, errOut := runCLI(t, "account", "create", "--data-dir", dir, "--output", "json")
+	code, out, errOut := runCLI(t, "account", "create", "--init", "--data-dir", dir, "--output", "json")
 	if code != 0 {
 		t.Fatalf("account create: exit %d: %s", code, errOut)
 	}

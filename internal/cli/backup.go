@@ -65,14 +65,8 @@ and removes the restored database again when it does not. Stop the server before
 		fs.Usage()
 		return errUsage
 	}
-	cfg.FromEnv(env.Getenv)
-	if cfg.MasterKey == "" {
-		if _, err := os.Stat(cfg.MasterKeyPath()); err != nil {
-			return fmt.Errorf("no master key: put the deployment's key in %s or %s first (a restore with a new key could not open the backup's secrets)", cfg.MasterKeyPath(), config.EnvMasterKey)
-		}
-		if _, err := secret.LoadOrCreateKeyFile(cfg.MasterKeyPath()); err != nil {
-			return fmt.Errorf("master key: %w", err)
-		}
+	if err := requireMasterKey(env, &cfg); err != nil {
+		return err
 	}
 	db := cfg.DatabasePath()
 	if _, err := os.Stat(db); err == nil {
@@ -95,6 +89,108 @@ and removes the restored database again when it does not. Stop the server before
 		return fmt.Errorf("restore: %w", err)
 	}
 	fmt.Fprintf(env.Stdout, "Restored %s into %s\n", *from, db)
+	return nil
+}
+
+// requireMasterKey refuses to go on without the deployment's master key (in the environment or
+// the data directory): opening the data directory would otherwise create a new key, which
+// cannot open the secrets being restored or imported.
+func requireMasterKey(env Env, cfg *config.Config) error {
+	cfg.FromEnv(env.Getenv)
+	if cfg.MasterKey != "" {
+		return nil
+	}
+	if _, err := os.Stat(cfg.MasterKeyPath()); err != nil {
+		return fmt.Errorf("no master key: put the deployment's key in %s or %s first (a new key could not open the secrets of the backup or export)", cfg.MasterKeyPath(), config.EnvMasterKey)
+	}
+	if _, err := secret.LoadOrCreateKeyFile(cfg.MasterKeyPath()); err != nil {
+		return fmt.Errorf("master key: %w", err)
+	}
+	return nil
+}
+
+// runExport runs `gatehouse export --to FILE`: every record and link of the deployment, from
+// one snapshot, while the server runs.
+func runExport(ctx context.Context, env Env, args []string) error {
+	var cfg config.Config
+	fs := newFlagSet(env, "export --to FILE [flags]", `Writes the whole deployment (accounts, entities, policies, sealed secrets, session keys) to
+FILE as JSON Lines, from one snapshot, while the server runs. 'gatehouse import' loads it into
+a new data directory, on this machine or another. Secrets stay sealed under the master key,
+which is not in the export: the importing side needs the same key.`)
+	cfg.DataDirFlag(fs)
+	to := fs.String("to", "", "the file to write (required; it must not exist)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if *to == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	a, err := openForCLI(ctx, env, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	f, err := os.OpenFile(*to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	records, links, err := a.Export(ctx, f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(*to)
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Exported %d records and %d links to %s\n", records, links, *to)
+	return nil
+}
+
+// runImport runs `gatehouse import --from FILE` into a data directory without accounts.
+func runImport(ctx context.Context, env Env, args []string) error {
+	var cfg config.Config
+	fs := newFlagSet(env, "import --from FILE [flags]", `Loads an export made by 'gatehouse export' into a data directory that has no account yet,
+in one transaction (on any error nothing is imported). The exporting deployment's master key
+must be there first (master.key in the data directory, mode 0600, or GATEHOUSE_MASTER_KEY); the
+import checks that it opens the export's sealed secrets. Stop the server before importing.`)
+	cfg.DataDirFlag(fs)
+	from := fs.String("from", "", "the export to load (required)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if *from == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	if err := requireMasterKey(env, &cfg); err != nil {
+		return err
+	}
+	in, err := os.Open(*from)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer in.Close()
+	create := true // an import makes the new deployment
+	a, err := openDeployment(ctx, env, cfg, &create)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	records, links, err := a.Import(ctx, in)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Imported %d records and %d links from %s\n", records, links, *from)
 	return nil
 }
 

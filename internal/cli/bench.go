@@ -38,6 +38,8 @@ The exit status is 1 when any request failed; the report is printed first.`)
 	fs.IntVar(&cfg.ListMaxItems, "list-max-items", loadgen.DefaultListMaxItems, "MaxItems of each ListUsers request (1-1000)")
 	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", loadgen.DefaultRequestTimeout, "how long to wait for a response's headers before the request counts as failed")
 	fs.Var(&output, "output", "output format: text (a table) or json (for scripts)")
+	var logFormat string
+	logFormatFlag(fs, &logFormat, "text")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -58,7 +60,7 @@ The exit status is 1 when any request failed; the report is printed first.`)
 		cfg.SecretAccessKey = env.Getenv("AWS_SECRET_ACCESS_KEY")
 	}
 
-	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := newLogger(env.Stderr, logFormat, slog.LevelInfo)
 	g, err := loadgen.New(cfg, logger)
 	if err != nil {
 		return err

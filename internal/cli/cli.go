@@ -30,8 +30,11 @@ func commands() []command {
 		{"account", "create and list accounts, set the root password (account create | list | set-root-password)", runAccount},
 		{"bench", "load-test a running endpoint: req/s and p50/p99 per operation", runBench},
 		{"policy", "validate policy documents and evaluate requests offline (policy validate | policy eval)", runPolicy},
+		{"version", "print the version, the VCS revision and the Go version (also --version)", runVersion},
 		{"backup", "write a consistent copy of the database while the server runs (backup --to FILE)", runBackup},
 		{"restore", "restore a backup into a data directory without a database (restore --from FILE)", runRestore},
+		{"export", "write the whole deployment to a file while the server runs (export --to FILE)", runExport},
+		{"import", "load an export into a data directory without accounts (import --from FILE)", runImport},
 	}
 }
 
@@ -46,6 +49,9 @@ func Main(ctx context.Context, env Env, args []string) int {
 			return 2
 		}
 		return 0
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args = append([]string{"version"}, args[1:]...)
 	}
 	for _, c := range commands() {
 		if c.name != args[0] {

@@ -23,14 +23,19 @@ owner). Access key secrets are encrypted under the master key: GATEHOUSE_MASTER_
 digits) or the file master.key in the data directory, created when missing.
 SIGTERM or SIGINT stops the server gracefully.`)
 	cfg.ServeFlags(fs)
+	fs.StringVar(&cfg.AdminListen, "admin-listen", config.DefaultAdminListen, `address of the health and metrics listener (/healthz, /readyz, /metrics); "off" serves none`)
+	logFormatFlag(fs, &cfg.LogFormat, "json")
+	tlsFlags(fs, &cfg)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg.FromEnv(env.Getenv)
-	logger := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := newLogger(env.Stderr, cfg.LogFormat, cfg.LogLevel)
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// Until Serve takes SIGHUP (to reload the TLS certificate), one must not end the process.
+	signal.Ignore(syscall.SIGHUP)
 
 	a, err := app.Open(ctx, cfg, logger)
 	if err != nil {
@@ -49,6 +54,7 @@ SIGTERM or SIGINT stops the server gracefully.`)
 		return fmt.Errorf("listen: %w", err)
 	}
 	logger.Info("gatehouse listening", slog.String("address", ln.Addr().String()), slog.String("data_dir", cfg.DataDir))
+	warnPlaintext(env, logger, cfg, ln.Addr())
 	// Also on standard output whatever the log level, for scripts that start it on port 0.
 	fmt.Fprintf(env.Stdout, "Listening on %s\n", ln.Addr())
 	if err := a.Serve(ctx, ln); err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"strings"
 )
@@ -24,6 +25,10 @@ const (
 const (
 	DefaultListen  = "127.0.0.1:7400"
 	DefaultDataDir = "./gatehouse-data"
+	// DefaultAdminListen serves /healthz, /readyz and /metrics on loopback only.
+	DefaultAdminListen = "127.0.0.1:7401"
+	// AdminOff as --admin-listen serves no health and metrics listener.
+	AdminOff = "off"
 )
 
 // Files inside the data directory.
@@ -35,9 +40,18 @@ const (
 
 // Config is everything a Gatehouse process needs to open its state and serve.
 type Config struct {
-	Listen   string
-	DataDir  string
-	LogLevel slog.Level
+	Listen string
+	// AdminListen is the health and metrics listener's address (DefaultAdminListen from the
+	// serve flag); "" or AdminOff serves none.
+	AdminListen string
+	DataDir     string
+	LogLevel    slog.Level
+	// LogFormat is "json" or "text"; empty means the command's default.
+	LogFormat string
+	// MustExist refuses to open a data directory without a database instead of creating a new,
+	// empty deployment there: set by the commands other than serve unless given --init, so a
+	// command run in the wrong directory says so rather than starting a second deployment.
+	MustExist bool
 	// MasterKey is the master key as given in the environment; empty means the key file.
 	MasterKey string
 	// Bootstrap is the first account's id and root key; empty fields are generated.
@@ -47,6 +61,12 @@ type Config struct {
 	// without privileges) route an issuer's host to where it really listens; TLS and the
 	// thumbprint checks still apply.
 	DialIDP func(ctx context.Context, network, addr string) (net.Conn, error)
+	// TLSCert and TLSKey are PEM files (both or neither); with them Serve speaks HTTPS and
+	// reloads the pair on SIGHUP or when the files change.
+	TLSCert, TLSKey string
+	// TrustedProxies are the peers whose X-Forwarded-For and X-Forwarded-Proto count for
+	// aws:SourceIp and aws:SecureTransport; from any other peer those headers are ignored.
+	TrustedProxies []netip.Prefix
 }
 
 // Credentials are an account id with its root access key.
@@ -77,7 +97,7 @@ func (c *Config) FromEnv(getenv func(string) string) {
 
 // DataDirFlag registers --data-dir on fs.
 func (c *Config) DataDirFlag(fs *flag.FlagSet) {
-	fs.StringVar(&c.DataDir, "data-dir", DefaultDataDir, "directory holding the database and the master key; created on first start")
+	fs.StringVar(&c.DataDir, "data-dir", DefaultDataDir, "directory holding the database and the master key (serve creates it on first start)")
 }
 
 // ServeFlags registers the flags of `gatehouse serve` on fs.

@@ -55,6 +55,7 @@ type Options struct {
 	Logger  *slog.Logger
 	Limits  Limits
 	Account func(ctx context.Context, id string) (alias string, err error) // the account's alias, "" when none
+	SignIns SignInObserver                                                 // told each sign-in's outcome; nil: nobody
 }
 
 // Limits bound a console session. AWS's console signs IAM users out after 12 hours; the idle

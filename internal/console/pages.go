@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/gatehouse-iam/gatehouse/internal/server"
 )
 
 // usersPerPage is the users list's page size.
@@ -558,7 +560,7 @@ func (c *Console) accountData(r *http.Request, cs *consoleSession, msg string) p
 		errs = append(errs, apiMessage(err))
 	}
 	scheme := "http"
-	if r.TLS != nil {
+	if server.SecureTransport(r) {
 		scheme = "https"
 	}
 	v.SignInURL = scheme + "://" + r.Host + Prefix + "/" + cmp.Or(v.Alias, cs.Account)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/server"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 )
 
@@ -238,10 +239,11 @@ func (s *sessions) takeFlash(cs *consoleSession) string {
 	return msg
 }
 
-// setCookie sets an HttpOnly, SameSite=Strict cookie scoped to the console, Secure over TLS.
+// setCookie sets an HttpOnly, SameSite=Strict cookie scoped to the console, Secure when the
+// browser's connection is TLS (directly, or to a trusted proxy).
 func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: Prefix, MaxAge: maxAge,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: server.SecureTransport(r), SameSite: http.SameSiteStrictMode})
 }
 
 // sameToken compares a form's CSRF token with the expected one in constant time.

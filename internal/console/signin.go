@@ -106,6 +106,7 @@ func (c *Console) attempt(w http.ResponseWriter, r *http.Request, form signInFor
 		return
 	case errors.As(err, &se):
 		c.opts.Logger.InfoContext(ctx, "console sign-in refused", "account", account, "user", userNameOf(form), "reason", string(se.Reason), "source", source)
+		c.signInObserved(string(se.Reason))
 		fail(http.StatusUnauthorized, se.Message())
 		return
 	case err != nil:
@@ -122,6 +123,7 @@ func (c *Console) attempt(w http.ResponseWriter, r *http.Request, form signInFor
 	token := c.sessions.add(cs)
 	setCookie(w, r, sessionCookie, token, 0)
 	c.opts.Logger.InfoContext(ctx, "console sign-in", "caller", cs.ARN, "mfa", signed.MFA, "source", source)
+	c.signInObserved("success")
 	if cs.MustChangePassword {
 		http.Redirect(w, r, Prefix+"/iam/password", http.StatusSeeOther)
 		return
@@ -256,4 +258,16 @@ func sourceIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// SignInObserver is told the outcome of each console sign-in, for the metrics: "success" or
+// the iam.SignInFailure reason (a fixed set; never the account or user name).
+type SignInObserver interface {
+	SignIn(outcome string)
+}
+
+func (c *Console) signInObserved(outcome string) {
+	if c.opts.SignIns != nil {
+		c.opts.SignIns.SignIn(outcome)
+	}
 }

@@ -80,6 +80,8 @@ func (c *credCache) claimUse(keyID string, stored *time.Time, now time.Time) boo
 type epochCache[V any] struct {
 	mu      sync.RWMutex
 	entries map[string]epochEntry[V]
+	// hits and misses count get's answers, for the metrics (CacheStats).
+	hits, misses atomic.Uint64
 }
 
 type epochEntry[V any] struct {
@@ -93,9 +95,11 @@ func (c *epochCache[V]) get(key string, epoch uint64, now time.Time) (V, bool) {
 	e, ok := c.entries[key]
 	c.mu.RUnlock()
 	if !ok || e.epoch != epoch || now.Sub(e.fetched) >= credCacheTTL {
+		c.misses.Add(1)
 		var zero V
 		return zero, false
 	}
+	c.hits.Add(1)
 	return e.v, true
 }
 

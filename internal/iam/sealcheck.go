@@ -26,12 +26,8 @@ func (s *Service) CheckMasterKey(ctx context.Context) error {
 				return err
 			}
 			for _, rec := range recs {
-				var key store.AccessKey
-				if err := store.Decode(rec, &key); err != nil {
+				if err := s.CheckSealedAccessKey(rec); err != nil {
 					return err
-				}
-				if _, err := s.box.Open(key.SecretCiphertext, []byte(key.ID)); err != nil {
-					return fmt.Errorf("the master key does not open the secret of access key %s: it is not this deployment's key", key.ID)
 				}
 				return errChecked
 			}
@@ -42,4 +38,16 @@ func (s *Service) CheckMasterKey(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// CheckSealedAccessKey opens the secret of an access key record with the master key.
+func (s *Service) CheckSealedAccessKey(rec store.Record) error {
+	var key store.AccessKey
+	if err := store.Decode(rec, &key); err != nil {
+		return err
+	}
+	if _, err := s.box.Open(key.SecretCiphertext, []byte(key.ID)); err != nil {
+		return fmt.Errorf("the master key does not open the secret of access key %s: it is not this deployment's key", key.ID)
+	}
+	return nil
 }

@@ -61,6 +61,7 @@ type Server struct {
 	verifier   *sigv4.Verifier
 	logger     *slog.Logger
 	bufs       sync.Pool
+	observer   Observer // nil: no metrics (observe.go)
 }
 
 // New returns a Server for services (IAM first: it answers requests whose service is unknown).
@@ -85,8 +86,11 @@ type outcome struct {
 	svc    *awsquery.Service
 	action string
 	caller string
-	err    *awsquery.Error
-	status int
+	// accessKeyID is the key id the request was signed with, once the signature parsed (also
+	// when the key turns out unknown): an operator's first clue to who called.
+	accessKeyID string
+	err         *awsquery.Error
+	status      int
 }
 
 // ServeHTTP implements http.Handler.
@@ -115,18 +119,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(o.status)
 	_, _ = w.Write(buf.Bytes()) // a client that went away is no error of ours
 
-	outcome := "success"
-	if o.err != nil {
-		outcome = o.err.Code
-	}
-	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-		slog.String("request_id", requestID),
-		slog.String("action", o.action),
-		slog.String("caller", o.caller),
-		slog.String("outcome", outcome),
-		slog.Int("status", o.status),
-		slog.Duration("latency", time.Since(start)),
-	)
+	s.logRequest(r, requestID, &o, time.Since(start)) // requestlog.go
+	s.observe(&o, time.Since(start))
 }
 
 func (s *Server) serve(r *http.Request, buf *bytes.Buffer, requestID string, o *outcome) error {
@@ -171,7 +165,7 @@ func (s *Server) serve(r *http.Request, buf *bytes.Buffer, requestID string, o *
 }
 
 // requestFacts are what the global condition keys report about r: aws:SourceIp (the peer's
-// address; Gatehouse trusts no forwarding header), aws:UserAgent, aws:SecureTransport,
+// address, as ClientAddress resolved it behind a trusted proxy), aws:UserAgent, aws:SecureTransport,
 // aws:RequestedRegion (the signature's credential scope) and the current time.
 func requestFacts(r *http.Request) iam.RequestFacts {
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -181,7 +175,7 @@ func requestFacts(r *http.Request) iam.RequestFacts {
 	return iam.RequestFacts{
 		SourceIP:        ip,
 		UserAgent:       r.Header.Get("User-Agent"),
-		SecureTransport: r.TLS != nil,
+		SecureTransport: SecureTransport(r),
 		Region:          credentialRegion(r),
 		Time:            time.Now(),
 	}
@@ -265,6 +259,7 @@ func (s *Server) authenticate(r *http.Request, body []byte, o *outcome) (context
 	if err != nil {
 		return nil, sigv4Error(err)
 	}
+	o.accessKeyID = signed.AccessKeyID
 	if signed.SessionToken != "" || strings.HasPrefix(signed.AccessKeyID, session.TemporaryKeyPrefix) {
 		return s.authenticateSession(ctx, signed, o)
 	}

@@ -105,6 +105,12 @@ type Tx interface {
 	LinksTo(ctx context.Context, account string, kind LinkKind, to string) ([]Link, error)
 }
 
+// Dumper is a Store that lists everything it holds in one snapshot, for export: every record
+// and every link, each kind in key order.
+type Dumper interface {
+	Dump(ctx context.Context, record func(Record) error, link func(Link) error) error
+}
+
 // Store is a durable backend. Update commits only when fn returns nil, and a committed Update is
 // durable (it survives kill -9 and power loss) before Update returns. View is read-only.
 type Store interface {

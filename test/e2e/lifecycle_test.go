@@ -119,7 +119,7 @@ func TestGracefulShutdown(t *testing.T) {
 func TestFirstStartGeneratesRootKey(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
-	cmd := exec.Command(gatehouseBinary(t), "serve", "--listen", "127.0.0.1:0", "--data-dir", dir)
+	cmd := exec.Command(gatehouseBinary(t), "serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--data-dir", dir)
 	cmd.Env = withoutGatehouseEnv(os.Environ())
 	p := &proc{cmd: cmd}
 	startCmd(t, p)
@@ -213,6 +213,8 @@ func TestHelp(t *testing.T) {
 		{[]string{"account", "list", "--help"}, "-data-dir"},
 		{[]string{"backup", "--help"}, "-to"},
 		{[]string{"restore", "--help"}, "-from"},
+		{[]string{"export", "--help"}, "-to"},
+		{[]string{"import", "--help"}, "-from"},
 	}
 	for _, c := range cases {
 		t.Run("args="+strings.Join(c.args, " "), func(t *testing.T) {
@@ -277,7 +279,7 @@ func TestRequestLogs(t *testing.T) {
 			Caller    string  `json:"caller"`
 			Outcome   string  `json:"outcome"`
 			Status    int     `json:"status"`
-			Latency   float64 `json:"latency"`
+			Latency   float64 `json:"latency_ms"`
 		}
 		if json.Unmarshal([]byte(raw), &l) == nil && l.Msg == "request" {
 			requests = append(requests, line(l))

@@ -59,7 +59,7 @@ var testRoot = struct{ Account, KeyID, Secret string }{"123456789012", "AKIAGATE
 // testRoot, and waits until it listens. args are further serve flags.
 func startProcess(t *testing.T, dataDir string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(gatehouseBinary(t), append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir}, args...)...)
+	cmd := exec.Command(gatehouseBinary(t), append([]string{"serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--data-dir", dataDir}, args...)...)
 	cmd.Env = append(withoutGatehouseEnv(os.Environ()),
 		"GATEHOUSE_ACCOUNT_ID="+testRoot.Account,
 		"GATEHOUSE_ROOT_ACCESS_KEY_ID="+testRoot.KeyID,

@@ -77,3 +77,46 @@ func TestBackupWhileWriting(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDump: Dump lists every record (ids and data as stored, across accounts and kinds) and
+// every link.
+func TestDump(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	want := []store.Record{
+		{Account: "111122223333", Kind: store.KindUser, Key: "alice", ID: "AIDA1", Path: "/team/", Data: []byte(`{"a":1}`)},
+		{Account: "444455556666", Kind: store.KindUser, Key: "bob", ID: "AIDA2", Path: "/", Data: []byte(`{}`)},
+		{Account: "111122223333", Kind: store.KindGroup, Key: "devs", Path: "/", Data: []byte(`{"g":true}`)},
+	}
+	link := store.Link{Account: "111122223333", Kind: store.LinkMember, From: "AIDA1", To: "AGPA1"}
+	err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		for _, r := range want {
+			if err := tx.Insert(ctx, r); err != nil {
+				return err
+			}
+		}
+		return tx.AddLink(ctx, link)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []store.Record
+	var links []store.Link
+	if err := s.Dump(ctx, func(r store.Record) error { got = append(got, r); return nil }, func(l store.Link) error { links = append(links, l); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || len(links) != 1 || links[0] != link {
+		t.Fatalf("Dump gave %d records and links %v; want %d and %v", len(got), links, len(want), link)
+	}
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			if g.Account == w.Account && g.Kind == w.Kind && g.Key == w.Key && g.ID == w.ID && g.Path == w.Path && string(g.Data) == string(w.Data) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("Dump lacks %+v", w)
+		}
+	}
+}

@@ -51,6 +51,9 @@ type Store struct {
 	wctx       context.Context // the writer's statement context; never cancelled
 	commits    atomic.Int64    // batches committed; tests check that batching happens
 
+	// onBatch is told each committed batch's size, for the metrics (stats.go).
+	onBatch atomic.Pointer[func(requests int)]
+
 	gate      gate
 	closeOnce sync.Once
 	closeErr  error
@@ -406,6 +409,7 @@ func (s *Store) commit(pending []*request) int {
 			broken = err
 		} else {
 			s.commits.Add(1)
+			s.batchCommitted(ran)
 		}
 	}
 	if broken != nil {
