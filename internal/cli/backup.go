@@ -16,54 +16,34 @@ import (
 // runBackup runs `gatehouse backup --to FILE`: a consistent copy of the database, taken while
 // the server runs.
 func runBackup(ctx context.Context, env Env, args []string) error {
-	var cfg config.Config
-	fs := newFlagSet(env, "backup --to FILE [flags]", `Writes a consistent copy of the deployment's database to FILE (which must not exist) while
+	cfg, to, err := parseFileCommand(env, args, "backup --to FILE [flags]", `Writes a consistent copy of the deployment's database to FILE (which must not exist) while
 the server runs: one snapshot, with every write acknowledged before it began. The master key is
 not in the copy: keep it apart (it is master.key in the data directory, or GATEHOUSE_MASTER_KEY);
-a backup is useless without it, and whoever has both has every secret.`)
-	cfg.DataDirFlag(fs)
-	to := fs.String("to", "", "the backup file to write (required)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	if *to == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+a backup is useless without it, and whoever has both has every secret.`, "to", "the backup file to write (required)")
+	if err != nil {
+		return err
 	}
 	a, err := openForCLI(ctx, env, cfg)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.Backup(ctx, *to); err != nil {
+	if err := a.Backup(ctx, to); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "Backed up %s to %s\n", cfg.DatabasePath(), *to)
+	fmt.Fprintf(env.Stdout, "Backed up %s to %s\n", cfg.DatabasePath(), to)
 	return nil
 }
 
 // runRestore runs `gatehouse restore --from FILE`: a backup becomes the database of a data
 // directory that has none, and is checked against the master key before anything serves it.
 func runRestore(ctx context.Context, env Env, args []string) error {
-	var cfg config.Config
-	fs := newFlagSet(env, "restore --from FILE [flags]", `Restores a backup made by 'gatehouse backup' into a data directory that has no database
+	cfg, from, err := parseFileCommand(env, args, "restore --from FILE [flags]", `Restores a backup made by 'gatehouse backup' into a data directory that has no database
 yet. The deployment's master key must be there first (master.key in the data directory, mode
 0600, or GATEHOUSE_MASTER_KEY): the restore checks that it opens the backup's sealed secrets,
-and removes the restored database again when it does not. Stop the server before restoring.`)
-	cfg.DataDirFlag(fs)
-	from := fs.String("from", "", "the backup file to restore (required)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	if *from == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+and removes the restored database again when it does not. Stop the server before restoring.`, "from", "the backup file to restore (required)")
+	if err != nil {
+		return err
 	}
 	if err := requireMasterKey(env, &cfg); err != nil {
 		return err
@@ -72,7 +52,7 @@ and removes the restored database again when it does not. Stop the server before
 	if _, err := os.Stat(db); err == nil {
 		return fmt.Errorf("%s exists: restore into a data directory without a database", db)
 	}
-	if err := copyFile(*from, db); err != nil {
+	if err := copyFile(from, db); err != nil {
 		os.Remove(db)
 		return err
 	}
@@ -88,8 +68,28 @@ and removes the restored database again when it does not. Stop the server before
 		}
 		return fmt.Errorf("restore: %w", err)
 	}
-	fmt.Fprintf(env.Stdout, "Restored %s into %s\n", *from, db)
+	fmt.Fprintf(env.Stdout, "Restored %s into %s\n", from, db)
 	return nil
+}
+
+// parseFileCommand parses the flags of a command that takes --data-dir and one required file
+// flag, and returns the configuration and the file.
+func parseFileCommand(env Env, args []string, synopsis, help, fileFlag, fileHelp string) (config.Config, string, error) {
+	var cfg config.Config
+	fs := newFlagSet(env, synopsis, help)
+	cfg.DataDirFlag(fs)
+	file := fs.String(fileFlag, "", fileHelp)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, "", err
+		}
+		return cfg, "", errUsage
+	}
+	if *file == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return cfg, "", errUsage
+	}
+	return cfg, *file, nil
 }
 
 // requireMasterKey refuses to go on without the deployment's master key (in the environment or
@@ -112,29 +112,19 @@ func requireMasterKey(env Env, cfg *config.Config) error {
 // runExport runs `gatehouse export --to FILE`: every record and link of the deployment, from
 // one snapshot, while the server runs.
 func runExport(ctx context.Context, env Env, args []string) error {
-	var cfg config.Config
-	fs := newFlagSet(env, "export --to FILE [flags]", `Writes the whole deployment (accounts, entities, policies, sealed secrets, session keys) to
+	cfg, to, err := parseFileCommand(env, args, "export --to FILE [flags]", `Writes the whole deployment (accounts, entities, policies, sealed secrets, session keys) to
 FILE as JSON Lines, from one snapshot, while the server runs. 'gatehouse import' loads it into
 a new data directory, on this machine or another. Secrets stay sealed under the master key,
-which is not in the export: the importing side needs the same key.`)
-	cfg.DataDirFlag(fs)
-	to := fs.String("to", "", "the file to write (required; it must not exist)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	if *to == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+which is not in the export: the importing side needs the same key.`, "to", "the file to write (required; it must not exist)")
+	if err != nil {
+		return err
 	}
 	a, err := openForCLI(ctx, env, cfg)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	f, err := os.OpenFile(*to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
@@ -146,36 +136,26 @@ which is not in the export: the importing side needs the same key.`)
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(*to)
+		os.Remove(to)
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "Exported %d records and %d links to %s\n", records, links, *to)
+	fmt.Fprintf(env.Stdout, "Exported %d records and %d links to %s\n", records, links, to)
 	return nil
 }
 
 // runImport runs `gatehouse import --from FILE` into a data directory without accounts.
 func runImport(ctx context.Context, env Env, args []string) error {
-	var cfg config.Config
-	fs := newFlagSet(env, "import --from FILE [flags]", `Loads an export made by 'gatehouse export' into a data directory that has no account yet,
+	cfg, from, err := parseFileCommand(env, args, "import --from FILE [flags]", `Loads an export made by 'gatehouse export' into a data directory that has no account yet,
 in one transaction (on any error nothing is imported). The exporting deployment's master key
 must be there first (master.key in the data directory, mode 0600, or GATEHOUSE_MASTER_KEY); the
-import checks that it opens the export's sealed secrets. Stop the server before importing.`)
-	cfg.DataDirFlag(fs)
-	from := fs.String("from", "", "the export to load (required)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	if *from == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+import checks that it opens the export's sealed secrets. Stop the server before importing.`, "from", "the export to load (required)")
+	if err != nil {
+		return err
 	}
 	if err := requireMasterKey(env, &cfg); err != nil {
 		return err
 	}
-	in, err := os.Open(*from)
+	in, err := os.Open(from)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
@@ -190,7 +170,7 @@ import checks that it opens the export's sealed secrets. Stop the server before 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "Imported %d records and %d links from %s\n", records, links, *from)
+	fmt.Fprintf(env.Stdout, "Imported %d records and %d links from %s\n", records, links, from)
 	return nil
 }
 

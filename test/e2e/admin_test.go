@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -23,7 +21,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/gatehouse-iam/gatehouse/internal/app"
 	"github.com/gatehouse-iam/gatehouse/internal/config"
 )
 
@@ -31,39 +28,15 @@ import (
 // returns the env and the listener's base URL.
 func newAdminEnv(t *testing.T) (*env, string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cfg := config.Config{DataDir: t.TempDir(), AdminListen: "127.0.0.1:0", LogLevel: slog.LevelWarn, DialIDP: dialIDP}
-	a, err := app.Open(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("open app: %v", err)
-	}
-	root, _, err := a.Bootstrap(ctx)
-	if err != nil {
-		t.Fatalf("bootstrap: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		_ = a.Close() // the test may have closed it already
-	})
+	e := newEnvWith(t, nil, func(c *config.Config) { c.AdminListen = "127.0.0.1:0" })
 	deadline := time.Now().Add(10 * time.Second)
-	for a.AdminAddr() == nil {
+	for e.app.AdminAddr() == nil {
 		if time.Now().After(deadline) {
 			t.Fatal("the admin listener did not start")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	e := &env{URL: "http://" + ln.Addr().String(), Account: root.AccountID, DataDir: cfg.DataDir, Root: root, app: a}
-	e.IAM, e.STS = e.clients(root.AccessKeyID, root.SecretAccessKey, "")
-	return e, "http://" + a.AdminAddr().String()
+	return e, "http://" + e.app.AdminAddr().String()
 }
 
 func adminGet(t *testing.T, url string) (int, string) {

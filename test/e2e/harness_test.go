@@ -17,6 +17,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/app"
 	"github.com/gatehouse-iam/gatehouse/internal/config"
+	"github.com/gatehouse-iam/gatehouse/internal/tlsreload/testcert"
 )
 
 // env is one running server with a fresh data directory and clients signed as the first
@@ -33,16 +34,22 @@ type env struct {
 
 // newEnv starts an in-process server on a random loopback port over a real SQLite file; it
 // stops when the test ends.
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, nil, nil) }
+
+// newEnvWith is newEnv with the configuration adjusted by adjust (nil: none); its URL is https
+// when a certificate is configured, and its clients trust ca (nil: the system's roots).
+func newEnvWith(t *testing.T, ca *testcert.CA, adjust func(*config.Config)) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := config.Config{DataDir: t.TempDir(), LogLevel: slog.LevelWarn, DialIDP: dialIDP}
+	if adjust != nil {
+		adjust(&cfg)
+	}
 	logOut := io.Discard
 	if os.Getenv("GATEHOUSE_TEST_LOG") != "" {
 		logOut = os.Stderr
 	}
-	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := app.Open(ctx, cfg, logger)
+	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatalf("open app: %v", err)
 	}
@@ -65,8 +72,12 @@ func newEnv(t *testing.T) *env {
 			t.Errorf("close: %v", err)
 		}
 	})
-	e := &env{URL: "http://" + ln.Addr().String(), Account: root.AccountID, DataDir: cfg.DataDir, Root: root, app: a}
-	e.IAM, e.STS = e.clients(root.AccessKeyID, root.SecretAccessKey, "")
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	e := &env{URL: scheme + "://" + ln.Addr().String(), Account: root.AccountID, DataDir: cfg.DataDir, Root: root, app: a}
+	e.IAM, e.STS = sdkClients(clientOpts{url: e.URL, ca: ca}, root.AccessKeyID, root.SecretAccessKey)
 	return e
 }
 

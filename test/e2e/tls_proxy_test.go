@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -28,7 +27,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
-	"github.com/gatehouse-iam/gatehouse/internal/app"
 	"github.com/gatehouse-iam/gatehouse/internal/config"
 	"github.com/gatehouse-iam/gatehouse/internal/tlsreload/testcert"
 )
@@ -64,49 +62,6 @@ func (f *tlsFiles) issue(t *testing.T, cn string) *testcert.Leaf {
 		t.Fatal(err)
 	}
 	return l
-}
-
-// newEnvWith starts an in-process server as newEnv does, with cfg adjusted by adjust; its URL
-// is https when a certificate is configured.
-func newEnvWith(t *testing.T, ca *testcert.CA, adjust func(*config.Config)) *env {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cfg := config.Config{DataDir: t.TempDir(), LogLevel: slog.LevelWarn, DialIDP: dialIDP}
-	adjust(&cfg)
-	logOut := io.Discard
-	if os.Getenv("GATEHOUSE_TEST_LOG") != "" {
-		logOut = os.Stderr
-	}
-	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		t.Fatalf("open app: %v", err)
-	}
-	root, _, err := a.Bootstrap(ctx)
-	if err != nil {
-		t.Fatalf("bootstrap: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		if err := a.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	scheme := "http"
-	if cfg.TLSCert != "" {
-		scheme = "https"
-	}
-	e := &env{URL: scheme + "://" + ln.Addr().String(), Account: root.AccountID, DataDir: cfg.DataDir, Root: root, app: a}
-	e.IAM, e.STS = sdkClients(clientOpts{url: e.URL, ca: ca}, root.AccessKeyID, root.SecretAccessKey)
-	return e
 }
 
 // clientOpts say how a test client reaches the server.
