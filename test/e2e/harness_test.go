@@ -77,7 +77,11 @@ func newEnvWith(t *testing.T, ca *testcert.CA, adjust func(*config.Config)) *env
 		scheme = "https"
 	}
 	e := &env{URL: scheme + "://" + ln.Addr().String(), Account: root.AccountID, DataDir: cfg.DataDir, Root: root, app: a}
-	e.IAM, e.STS = sdkClients(clientOpts{url: e.URL, ca: ca}, root.AccessKeyID, root.SecretAccessKey)
+	if ca != nil {
+		e.IAM, e.STS = sdkClients(clientOpts{url: e.URL, ca: ca}, root.AccessKeyID, root.SecretAccessKey)
+	} else {
+		e.IAM, e.STS = e.clients(root.AccessKeyID, root.SecretAccessKey, "") // the SDK's defaults, retries included
+	}
 	return e
 }
 
