@@ -24,6 +24,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/sigv4"
 	"github.com/gatehouse-iam/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse-iam/gatehouse/internal/sts"
+	"github.com/gatehouse-iam/gatehouse/internal/tlsreload"
 )
 
 // App is an opened Gatehouse deployment: its store and services.
@@ -31,7 +32,8 @@ type App struct {
 	cfg    config.Config
 	logger *slog.Logger
 	store  *sqlite.Store
-	obs    *observability // metrics, the timed store, the admin listener (admin.go)
+	obs    *observability      // metrics, the timed store, the admin listener (admin.go)
+	tls    *tlsreload.Reloader // the certificate pair when serving HTTPS, loaded by Open (tls.go)
 	IAM    *iam.Service
 	// Sessions seals and opens session tokens under the deployment's server keys.
 	Sessions *session.Keyring
@@ -47,7 +49,9 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if _, err := loadTLS(cfg, logger); err != nil {
+	// A pair that cannot be used is refused before anything listens.
+	certs, err := loadTLS(cfg, logger)
+	if err != nil {
 		return nil, err
 	}
 	if err := checkDeployment(cfg); err != nil {
@@ -84,6 +88,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		IAM:      svc,
 		Sessions: sessions,
 		obs:      obs,
+		tls:      certs,
 	}, nil
 }
 
@@ -256,10 +261,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	serve, err := a.serveFunc(ctx, srv, h, ln)
-	if err != nil {
-		return err
-	}
+	serve := a.serveFunc(ctx, srv, h, ln)
 	errc := make(chan error, 1)
 	go func() { errc <- serve() }()
 	select {

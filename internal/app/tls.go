@@ -15,8 +15,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/tlsreload"
 )
 
-// loadTLS loads the configured certificate pair; nil without one. Open calls it too, so half a
-// TLS configuration or a pair that cannot be used is refused before anything listens.
+// loadTLS loads the configured certificate pair; nil without one.
 func loadTLS(cfg config.Config, logger *slog.Logger) (*tlsreload.Reloader, error) {
 	if cfg.TLSCert == "" && cfg.TLSKey == "" {
 		return nil, nil
@@ -33,12 +32,9 @@ func loadTLS(cfg config.Config, logger *slog.Logger) (*tlsreload.Reloader, error
 // HTTP/2 offered), reloading the pair on SIGHUP and when the files change until ctx is done.
 // Under TLS, a header section over the limit gets net/http's plain 431: the XML answer of
 // server.Listener needs to see the connection's plaintext.
-func (a *App) serveFunc(ctx context.Context, srv *http.Server, h *server.Server, ln net.Listener) (func() error, error) {
+func (a *App) serveFunc(ctx context.Context, srv *http.Server, h *server.Server, ln net.Listener) func() error {
 	srv.Handler = server.ClientAddress(a.cfg.TrustedProxies, srv.Handler)
-	r, err := loadTLS(a.cfg, a.logger)
-	if err != nil {
-		return nil, err
-	}
+	r := a.tls
 	if r != nil {
 		srv.TLSConfig = r.Config()
 		leaf := r.Certificate()
@@ -58,7 +54,7 @@ func (a *App) serveFunc(ctx context.Context, srv *http.Server, h *server.Server,
 		}
 		go r.Run(watchCtx, tlsreload.DefaultInterval, hup)
 		return srv.ServeTLS(ln, "", "")
-	}, nil
+	}
 }
 
 // ignoreReloads answers SIGHUP when there is nothing to reload.

@@ -1,10 +1,12 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
-	"net/http/httptest"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -36,9 +38,32 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if addr, ok := req.Context().Value(sourceKey{}).(string); ok {
 		req.RemoteAddr = addr
 	}
-	rec := httptest.NewRecorder()
+	rec := &recorder{header: http.Header{}, status: http.StatusOK}
 	t.api.ServeHTTP(rec, req)
-	return rec.Result(), nil
+	return &http.Response{Status: strconv.Itoa(rec.status) + " " + http.StatusText(rec.status), StatusCode: rec.status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: rec.header, Body: io.NopCloser(&rec.body), ContentLength: int64(rec.body.Len()), Request: req}, nil
+}
+
+// recorder is the http.ResponseWriter of an in-memory call (net/http/httptest's would register
+// a command-line flag in the binary).
+type recorder struct {
+	header      http.Header
+	status      int
+	wroteHeader bool
+	body        bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(status int) {
+	if !r.wroteHeader {
+		r.status, r.wroteHeader = status, true
+	}
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	r.wroteHeader = true
+	return r.body.Write(p)
 }
 
 // iamClient is an IAM client that signs as the console acts: the role session after
@@ -47,11 +72,8 @@ func (c *Console) iamClient(cs *consoleSession) *iam.Client {
 	if role := c.sessions.role(cs, c.opts.Now()); role != nil {
 		return iam.NewFromConfig(c.clientConfig(role.Creds))
 	}
-	return iam.NewFromConfig(c.userClientConfig(cs))
+	return iam.NewFromConfig(c.clientConfig(cs.Creds))
 }
-
-// userClientConfig signs as the signed-in identity itself.
-func (c *Console) userClientConfig(cs *consoleSession) aws.Config { return c.clientConfig(cs.Creds) }
 
 func (c *Console) clientConfig(cr session.Credentials) aws.Config {
 	return aws.Config{

@@ -112,7 +112,7 @@ func (c *Console) switchRole(w http.ResponseWriter, r *http.Request, cs *console
 		account = resolved
 	}
 	roleARN := "arn:aws:iam::" + account + ":role/" + role
-	base := c.userClientConfig(cs)
+	base := c.clientConfig(cs.Creds) // the signed-in identity assumes the role
 	out, err := sts.NewFromConfig(base).AssumeRole(r.Context(), &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String(sessionName(cs))})
 	if err != nil {
 		c.sessions.setFlash(cs, apiMessage(err))

@@ -98,11 +98,15 @@ func (s *Service) GetAccountSummary(ctx context.Context, _ *iam.GetAccountSummar
 		} else if ok {
 			m["AccountPasswordPresent"] = 1
 		}
-		inUse, err := attachedPolicyCount(ctx, tx, account)
+		// PolicyVersionsInUse: the managed policies, customer- and AWS-managed, attached to the
+		// account's users, groups and roles, each attachment once (an attached policy's default
+		// version is in use for that entity). AWS does not define the count further; moto
+		// counts attachments the same way.
+		attached, err := accountAttachments(ctx, tx, account)
 		if err != nil {
 			return err
 		}
-		m["PolicyVersionsInUse"] = int32(inUse)
+		m["PolicyVersionsInUse"] = int32(len(attached))
 		v, err := globalEndpointTokenVersion(ctx, tx, account)
 		if err != nil {
 			return err
@@ -116,24 +120,24 @@ func (s *Service) GetAccountSummary(ctx context.Context, _ *iam.GetAccountSummar
 	return &iam.GetAccountSummaryOutput{SummaryMap: m}, nil
 }
 
-// attachedPolicyCount is PolicyVersionsInUse: the managed policies, customer- and AWS-managed,
-// attached to the account's users, groups and roles, each attachment once (an attached
-// policy's default version is in use for that entity). AWS does not define the count further;
-// moto counts attachments the same way.
-func attachedPolicyCount(ctx context.Context, tx store.Tx, account string) (int, error) {
-	n := 0
+// accountAttachments are the ARNs of the managed policies attached to the account's users,
+// groups and roles, once per attachment.
+func accountAttachments(ctx context.Context, tx store.Tx, account string) ([]string, error) {
+	var arns []string
 	for _, kind := range []store.Kind{store.KindUser, store.KindGroup, store.KindRole} {
 		recs, err := tx.List(ctx, kind, account, store.Query{})
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		for _, r := range recs {
 			links, err := tx.LinksFrom(ctx, account, store.LinkAttached, PrincipalRef(kind, r.ID))
 			if err != nil {
-				return 0, err
+				return nil, err
 			}
-			n += len(links)
+			for _, l := range links {
+				arns = append(arns, l.To)
+			}
 		}
 	}
-	return n, nil
+	return arns, nil
 }

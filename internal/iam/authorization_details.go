@@ -166,20 +166,12 @@ func awsPoliciesInUse(ctx context.Context, tx store.Tx, account string, boundari
 	for a := range boundaries {
 		arns[a] = true
 	}
-	for _, kind := range []store.Kind{store.KindUser, store.KindGroup, store.KindRole} {
-		recs, err := tx.List(ctx, kind, account, store.Query{})
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range recs {
-			links, err := tx.LinksFrom(ctx, account, store.LinkAttached, PrincipalRef(kind, r.ID))
-			if err != nil {
-				return nil, err
-			}
-			for _, l := range links {
-				arns[l.To] = true
-			}
-		}
+	attached, err := accountAttachments(ctx, tx, account)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range attached {
+		arns[a] = true
 	}
 	var out []*awsmanaged.Policy
 	for a := range arns {

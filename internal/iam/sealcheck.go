@@ -2,14 +2,10 @@ package iam
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
-
-// errChecked ends the listing once one sealed secret was opened.
-var errChecked = errors.New("checked")
 
 // CheckMasterKey opens one sealed access key secret with the master key, so that a deployment
 // restored with another key is refused before it serves requests it cannot verify. It returns
@@ -19,25 +15,18 @@ func (s *Service) CheckMasterKey(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.store.View(ctx, func(ctx context.Context, tx store.Tx) error {
+	return s.store.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		for _, a := range accounts {
 			recs, err := tx.List(ctx, store.KindAccessKey, a.ID, store.Query{Limit: 1})
 			if err != nil {
 				return err
 			}
-			for _, rec := range recs {
-				if err := s.CheckSealedAccessKey(rec); err != nil {
-					return err
-				}
-				return errChecked
+			if len(recs) > 0 {
+				return s.CheckSealedAccessKey(recs[0]) // one key tells
 			}
 		}
 		return nil
 	})
-	if errors.Is(err, errChecked) {
-		return nil
-	}
-	return err
 }
 
 // CheckSealedAccessKey opens the secret of an access key record with the master key.

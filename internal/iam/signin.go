@@ -85,6 +85,25 @@ func (e *SignInError) Message() string {
 	return "Your authentication information is incorrect. Please try again."
 }
 
+// signInMFA checks the MFA step of a sign-in whose password was right: verified is set when the
+// owner has devices and in's code is from one of them; the reason says SignInMFARequired when
+// the owner has devices and no code was given, SignInWrongMFACode when the code is wrong.
+func (s *Service) signInMFA(ctx context.Context, in PasswordSignIn, ownerID string, serials []string) (verified bool, reason SignInFailure, err error) {
+	switch {
+	case len(serials) == 0:
+		return false, "", nil
+	case in.MFACode == "":
+		return false, SignInMFARequired, nil
+	}
+	if err := s.verifyAnyMFA(ctx, in, ownerID, serials); err != nil {
+		if errors.Is(err, ErrInvalidMFACode) {
+			return false, SignInWrongMFACode, nil
+		}
+		return false, "", err
+	}
+	return true, "", nil
+}
+
 // checkPassword says why a sign-in's password fails ("" when it is right). It hashes once in
 // every case, an unknown user or one without a password included, so that timing does not
 // tell which names exist.
@@ -156,17 +175,15 @@ func (s *Service) SignInWithPassword(ctx context.Context, in PasswordSignIn) (*S
 		return nil, &SignInError{Reason: SignInPasswordExpired}
 	}
 	out := &SignedIn{UserID: u.ID, UserName: u.Name, ARN: userARN(in.Account, u), PasswordResetRequired: lp.PasswordResetRequired, PasswordExpired: expired}
-	if len(serials) > 0 {
-		if in.MFACode == "" {
-			return nil, &SignInError{Reason: SignInMFARequired}
-		}
-		if err := s.verifyAnyMFA(ctx, in, u.ID, serials); err != nil {
-			if errors.Is(err, ErrInvalidMFACode) {
-				return nil, fail(SignInWrongMFACode)
-			}
-			return nil, err
-		}
-		out.MFA = true
+	if out.MFA, reason, err = s.signInMFA(ctx, in, u.ID, serials); err != nil {
+		return nil, err
+	}
+	switch reason {
+	case "":
+	case SignInMFARequired: // asking for the code is no failure
+		return nil, &SignInError{Reason: reason}
+	default:
+		return nil, fail(reason)
 	}
 	s.passwords.succeed(in.Account, in.UserName)
 	if err := s.recordPasswordUse(ctx, in.Account, u.ID); err != nil {

@@ -203,18 +203,16 @@ func (s *Service) SignInRoot(ctx context.Context, in RootSignIn) (*SignedIn, err
 		return nil, fail(reason)
 	}
 	out := &SignedIn{UserID: in.Account, ARN: "arn:aws:iam::" + in.Account + ":root"}
-	if len(serials) > 0 {
-		if in.MFACode == "" {
-			return nil, &SignInError{Reason: SignInMFARequired}
-		}
-		mfa := PasswordSignIn{Account: in.Account, MFACode: in.MFACode, MFASerialNumber: in.MFASerialNumber}
-		if err := s.verifyAnyMFA(ctx, mfa, in.Account, serials); err != nil {
-			if errors.Is(err, ErrInvalidMFACode) {
-				return nil, fail(SignInWrongMFACode)
-			}
-			return nil, err
-		}
-		out.MFA = true
+	mfa := PasswordSignIn{Account: in.Account, MFACode: in.MFACode, MFASerialNumber: in.MFASerialNumber}
+	if out.MFA, reason, err = s.signInMFA(ctx, mfa, in.Account, serials); err != nil {
+		return nil, err
+	}
+	switch reason {
+	case "":
+	case SignInMFARequired: // asking for the code is no failure
+		return nil, &SignInError{Reason: reason}
+	default:
+		return nil, fail(reason)
 	}
 	s.passwords.succeed(in.Account, rootLimitName)
 	return out, nil
