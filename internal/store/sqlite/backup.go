@@ -18,10 +18,10 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("sqlite: backup: %w", err)
 	}
-	if !s.gate.enter() {
+	if !s.gate.Enter() {
 		return ErrClosed
 	}
-	defer s.gate.leave()
+	defer s.gate.Leave()
 	// A connection of its own: the pool's readers are query_only, which VACUUM INTO refuses
 	// even though it writes only the new file; it reads in a snapshot and takes no write lock.
 	db, err := sql.Open(driverName, dsn(s.path, false))

@@ -192,7 +192,7 @@ func checkAfterCrash(t *testing.T, path string, acked []string) {
 	}
 	defer s.Close()
 	var ok string
-	if err := s.writer.sql.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
+	if err := s.wconn.sql.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
 		t.Fatalf("integrity_check = %q, %v", ok, err)
 	}
 	err = s.View(ctx, func(ctx context.Context, tx store.Tx) error {

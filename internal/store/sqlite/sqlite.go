@@ -10,29 +10,16 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"sync"
-	"sync/atomic"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/store/groupcommit"
 )
 
 // ErrClosed is returned by Update and View once Close has begun.
 var ErrClosed = errors.New("sqlite: store is closed")
-
-// errNestedUpdate is returned by an Update called from inside another Update's fn on the same
-// store, which would otherwise wait forever for the writer that is running it.
-var errNestedUpdate = errors.New("sqlite: Update called inside an Update of the same store")
-
-const (
-	// maxBatch caps the requests committed together, so that one batch's latency stays bounded
-	// under a flood of writes.
-	maxBatch = 256
-	// queueSize is how many Updates may wait for the writer before callers block on sending.
-	queueSize = 1024
-)
 
 // Store is a store.Store on one SQLite database file. Updates are group-committed by one
 // writer goroutine; Views run concurrently on a pool of read-only connections.
@@ -41,20 +28,15 @@ type Store struct {
 	logger  *slog.Logger
 	writeDB *sql.DB
 	readDB  *sql.DB
-	writer  *conn
+	// wconn is the write connection, used by the writer goroutine only (and by Open before the
+	// writer starts); nil after it was dropped for being unusable.
+	wconn *conn
 	// readers is the pool of read connections; a nil entry stands for one to open on demand,
 	// after a connection was dropped for being unusable.
 	readers chan *conn
+	writer  *groupcommit.Writer
 
-	queue      chan *request
-	writerDone chan struct{}
-	wctx       context.Context // the writer's statement context; never cancelled
-	commits    atomic.Int64    // batches committed; tests check that batching happens
-
-	// onBatch is told each committed batch's size, for the metrics (stats.go).
-	onBatch atomic.Pointer[func(requests int)]
-
-	gate      gate
+	gate      groupcommit.Gate
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -76,11 +58,8 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (_ *Store, err 
 		return nil, err
 	}
 	s := &Store{
-		path:       abs,
-		logger:     logger.With(slog.String("db", abs)),
-		queue:      make(chan *request, queueSize),
-		writerDone: make(chan struct{}),
-		wctx:       context.WithoutCancel(ctx),
+		path:   abs,
+		logger: logger.With(slog.String("db", abs)),
 	}
 	defer func() {
 		if err != nil {
@@ -93,21 +72,21 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (_ *Store, err 
 	}
 	s.writeDB.SetMaxOpenConns(1)
 	s.writeDB.SetMaxIdleConns(1)
-	if s.writer, err = openConn(ctx, s.writeDB); err != nil {
+	if s.wconn, err = openConn(ctx, s.writeDB); err != nil {
 		return nil, fmt.Errorf("sqlite: open %q: %w", abs, err)
 	}
-	if err := checkDurable(ctx, s.writer.sql); err != nil {
+	if err := checkDurable(ctx, s.wconn.sql); err != nil {
 		return nil, fmt.Errorf("sqlite: open %q: %w", abs, err)
 	}
 	ms, err := loadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	version, err := migrate(ctx, s.writer.sql, ms, s.logger)
+	version, err := migrate(ctx, s.wconn.sql, ms, s.logger)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %q: %w", abs, err)
 	}
-	if err := s.writer.prepare(ctx); err != nil {
+	if err := s.wconn.prepare(ctx); err != nil {
 		return nil, fmt.Errorf("sqlite: open %q: %w", abs, err)
 	}
 
@@ -126,7 +105,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (_ *Store, err 
 		s.readers <- c
 	}
 
-	go s.writeLoop()
+	s.writer = groupcommit.New(ctx, "sqlite", s, s.logger)
 	s.logger.InfoContext(ctx, "opened store", slog.Int("schema_version", version), slog.Int("readers", n))
 	return s, nil
 }
@@ -198,10 +177,10 @@ func (s *Store) Path() string { return s.path }
 // View runs fn in a read-only transaction that sees one snapshot of the database. Views run
 // concurrently with each other and with Updates. fn's error is returned unchanged.
 func (s *Store) View(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) (err error) {
-	if !s.gate.enter() {
+	if !s.gate.Enter() {
 		return ErrClosed
 	}
-	defer s.gate.leave()
+	defer s.gate.Leave()
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return err
@@ -268,229 +247,87 @@ func noTransaction(c *conn) bool {
 	return err == nil
 }
 
-// request is one Update waiting for, or being run by, the writer.
-type request struct {
-	ctx   context.Context
-	fn    func(ctx context.Context, tx store.Tx) error
-	state atomic.Int32 // requestQueued, then requestTaken by the writer or requestCancelled
-	done  chan result  // buffered: the writer never blocks on answering
-}
-
-// The states of a request. Once the writer has taken a request, its caller waits for the
-// answer even when its context ends, because the request may already be committed.
-const (
-	requestQueued int32 = iota
-	requestTaken
-	requestCancelled
-)
-
-// result is the writer's answer to one request.
-type result struct {
-	err      error
-	panicked bool
-	panicVal any
-}
-
-// updateKey marks the context of an Update's fn, to refuse a nested Update of the same store.
-type updateKey struct{}
-
 // Update runs fn in a write transaction and commits it, durably, when fn returns nil; fn's error
 // is returned unchanged and undoes everything fn did. Concurrent Updates are committed together
 // (group commit), each isolated from the others' failures. fn runs on the writer goroutine, must
 // not call Update on the same store, and should not block: the whole batch waits for it.
 // A panic in fn is re-raised in the caller after its changes are undone.
 func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
-	if ctx.Value(updateKey{}) == s {
-		return errNestedUpdate
-	}
-	if !s.gate.enter() {
+	if !s.gate.Enter() {
 		return ErrClosed
 	}
-	defer s.gate.leave()
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sqlite: update: %w", err)
-	}
-	r := &request{ctx: ctx, fn: fn, done: make(chan result, 1)}
-	select {
-	case s.queue <- r:
-	case <-ctx.Done():
-		return fmt.Errorf("sqlite: update: waiting for the writer: %w", ctx.Err())
-	}
-	var res result
-	select {
-	case res = <-r.done:
-	case <-ctx.Done():
-		if r.state.CompareAndSwap(requestQueued, requestCancelled) {
-			return fmt.Errorf("sqlite: update: waiting for the writer: %w", ctx.Err())
-		}
-		res = <-r.done
-	}
-	if res.panicked {
-		panic(res.panicVal)
-	}
-	return res.err
+	defer s.gate.Leave()
+	return s.writer.Update(ctx, fn)
 }
 
-// writeLoop is the writer goroutine: it takes whatever Updates are queued as one batch and
-// commits them together, until Close closes the queue.
-func (s *Store) writeLoop() {
-	defer close(s.writerDone)
-	batch := make([]*request, 0, maxBatch)
-	for {
-		r, ok := <-s.queue
-		if !ok {
-			return
-		}
-		batch = append(batch[:0], r)
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case r, ok := <-s.queue:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		s.runBatch(batch)
-		clear(batch) // let the requests be collected while the writer waits
-	}
+// writeTxn is a batch's BEGIN IMMEDIATE transaction on the write connection.
+type writeTxn struct {
+	s *Store
+	c *conn
 }
 
-// runBatch commits the requests of one batch that are still wanted.
-func (s *Store) runBatch(batch []*request) {
-	pending := batch[:0:0]
-	for _, r := range batch {
-		if r.state.CompareAndSwap(requestQueued, requestTaken) {
-			pending = append(pending, r)
-		}
-	}
-	for len(pending) > 0 {
-		n := s.commit(pending)
-		pending = pending[n:]
-	}
-}
-
-// commit runs the requests of pending in one transaction, each inside its own savepoint, and
-// commits them with one COMMIT (one fsync). It answers every request it ran and returns how
-// many that was: all of them, unless the transaction broke part way, in which case the rest
-// are left for a new transaction.
-func (s *Store) commit(pending []*request) int {
-	w, err := s.writerConn()
-	if err == nil {
-		err = w.exec(s.wctx, stmtBeginWrite)
-	}
-	if err != nil {
-		err = fmt.Errorf("sqlite: update: %w", err)
-		for _, r := range pending {
-			r.done <- result{err: err}
-		}
-		return len(pending)
-	}
-	results := make([]result, len(pending))
-	ran := len(pending)
-	var broken error
-	for i, r := range pending {
-		if err := r.ctx.Err(); err != nil {
-			results[i] = result{err: fmt.Errorf("sqlite: update: %w", err)}
-			continue
-		}
-		res, err := s.runOne(w, r)
-		results[i] = res
+// Begin implements groupcommit.Backend: it takes the write lock, reconnecting first when the
+// last connection was dropped.
+func (s *Store) Begin(ctx context.Context) (groupcommit.Txn, error) {
+	if s.wconn == nil {
+		w, err := openConn(ctx, s.writeDB)
 		if err != nil {
-			broken, ran = err, i+1
-			break
+			return nil, err
 		}
-	}
-	if broken == nil {
-		if err := w.exec(s.wctx, stmtCommit); err != nil {
-			broken = err
-		} else {
-			s.commits.Add(1)
-			s.batchCommitted(ran)
-		}
-	}
-	if broken != nil {
-		s.logger.ErrorContext(s.wctx, "write transaction failed", slog.Int("requests", ran), slog.String("error", broken.Error()))
-		if err := w.exec(s.wctx, stmtRollback); err != nil && !noTransaction(w) {
-			// Still inside the transaction: a new connection is the only way out of it.
-			s.logger.ErrorContext(s.wctx, "dropping write connection", slog.String("error", err.Error()))
+		if err := w.prepare(ctx); err != nil {
 			w.discard()
-			s.writer = nil
+			return nil, err
 		}
-		// Nothing of this transaction is committed: whoever was to succeed learns that it did not.
-		for i := range results[:ran] {
-			if results[i].err == nil && !results[i].panicked {
-				results[i].err = fmt.Errorf("sqlite: update: transaction not committed: %w", broken)
-			}
-		}
+		s.wconn = w
 	}
-	for i, r := range pending[:ran] {
-		r.done <- results[i]
-	}
-	return ran
-}
-
-// writerConn returns the write connection, opening a new one after the last was dropped.
-func (s *Store) writerConn() (*conn, error) {
-	if s.writer != nil {
-		return s.writer, nil
-	}
-	w, err := openConn(s.wctx, s.writeDB)
-	if err != nil {
+	if err := s.wconn.exec(ctx, stmtBeginWrite); err != nil {
 		return nil, err
 	}
-	if err := w.prepare(s.wctx); err != nil {
-		w.discard()
-		return nil, err
-	}
-	s.writer = w
-	return w, nil
+	return writeTxn{s, s.wconn}, nil
 }
 
-// runOne runs one request's fn inside a savepoint. The result is the request's answer should
-// the batch commit; the error, when not nil, means the batch transaction itself is broken.
-func (s *Store) runOne(w *conn, r *request) (res result, broken error) {
-	if err := w.exec(s.wctx, stmtSavepoint); err != nil {
-		return result{err: fmt.Errorf("sqlite: update: %w", err)}, err
+// Run runs one request's fn inside a savepoint.
+func (w writeTxn) Run(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) (err, broken error) {
+	if err := w.c.exec(ctx, stmtSavepoint); err != nil {
+		return fmt.Errorf("sqlite: update: %w", err), err
 	}
-	t := &tx{c: w, write: true, wctx: s.wctx}
-	res = s.call(r, t)
-	if res.err == nil && !res.panicked && t.broken != nil {
+	t := &tx{c: w.c, write: true, wctx: ctx}
+	err = fn(ctx, t)
+	if err == nil && t.broken != nil {
 		// fn swallowed a failure after which its own writes cannot be trusted.
-		res.err = fmt.Errorf("sqlite: update: %w", t.broken)
+		err = fmt.Errorf("sqlite: update: %w", t.broken)
 	}
-	if res.err != nil || res.panicked {
-		if err := w.exec(s.wctx, stmtRollbackTo); err != nil {
-			return res, err
+	if err != nil {
+		if rbErr := w.c.exec(ctx, stmtRollbackTo); rbErr != nil {
+			return err, rbErr
 		}
 	}
-	if err := w.exec(s.wctx, stmtRelease); err != nil {
-		return res, err
+	if relErr := w.c.exec(ctx, stmtRelease); relErr != nil {
+		return err, relErr
 	}
-	return res, nil
+	return err, nil
 }
 
-// call runs fn, catching a panic so that the writer survives it; Update re-raises it.
-func (s *Store) call(r *request, t *tx) (res result) {
-	defer func() {
-		if v := recover(); v != nil {
-			s.logger.ErrorContext(r.ctx, "panic in Update", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
-			res = result{panicked: true, panicVal: v}
-		}
-	}()
-	return result{err: r.fn(context.WithValue(r.ctx, updateKey{}, s), t)}
+// Commit commits the batch: one fsync of the WAL.
+func (w writeTxn) Commit(ctx context.Context) error { return w.c.exec(ctx, stmtCommit) }
+
+// Rollback ends the transaction; still inside it, a new connection is the only way out.
+func (w writeTxn) Rollback(ctx context.Context) {
+	if err := w.c.exec(ctx, stmtRollback); err != nil && !noTransaction(w.c) {
+		w.s.logger.ErrorContext(ctx, "dropping write connection", slog.String("error", err.Error()))
+		w.c.discard()
+		w.s.wconn = nil
+	}
 }
 
 // Close waits for the Updates and Views in progress, refuses new ones with ErrClosed, stops the
 // writer and closes the database. Calling Close again returns the first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.gate.close()
-		close(s.queue)
-		<-s.writerDone
+		s.gate.Close()
+		if s.writer != nil {
+			s.writer.Close()
+		}
 		s.closeErr = s.closeConns()
 		s.logger.Info("closed store")
 	})
@@ -512,8 +349,8 @@ func (s *Store) closeConns() error {
 			}
 		}
 	}
-	if s.writer != nil {
-		errs = append(errs, s.writer.close())
+	if s.wconn != nil {
+		errs = append(errs, s.wconn.close())
 	}
 	if s.readDB != nil {
 		errs = append(errs, s.readDB.Close())
@@ -525,47 +362,4 @@ func (s *Store) closeConns() error {
 		return fmt.Errorf("sqlite: close %q: %w", s.path, err)
 	}
 	return nil
-}
-
-// gate admits calls until it is closed, and lets close wait for the calls inside to leave. Unlike
-// a sync.RWMutex it may be entered again by a call already inside (a View inside an Update's fn).
-type gate struct {
-	mu     sync.Mutex
-	closed bool
-	inside int
-	empty  chan struct{} // closed when closed and no call is inside
-}
-
-// enter admits a call unless the gate is closed.
-func (g *gate) enter() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.closed {
-		return false
-	}
-	g.inside++
-	return true
-}
-
-// leave marks the end of an admitted call.
-func (g *gate) leave() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.inside--
-	if g.closed && g.inside == 0 {
-		close(g.empty)
-	}
-}
-
-// close refuses new calls and waits for the admitted ones to leave.
-func (g *gate) close() {
-	g.mu.Lock()
-	g.closed = true
-	g.empty = make(chan struct{})
-	if g.inside == 0 {
-		close(g.empty)
-	}
-	empty := g.empty
-	g.mu.Unlock()
-	<-empty
 }

@@ -167,7 +167,7 @@ func TestEmbeddedMigrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := openTest(t)
-	rows, err := s.writer.sql.QueryContext(t.Context(), `SELECT version, name FROM schema_version ORDER BY version`)
+	rows, err := s.wconn.sql.QueryContext(t.Context(), `SELECT version, name FROM schema_version ORDER BY version`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestMigrateIncrementally(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	c := s.writer.sql
+	c := s.wconn.sql
 	base, err := loadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
@@ -274,7 +274,7 @@ func TestDurabilitySettings(t *testing.T) {
 				name, mode, sync, busy, qo, busyTimeoutMillis, queryOnly)
 		}
 	}
-	check("writer", s.writer, 0)
+	check("writer", s.wconn, 0)
 	c, err := s.acquire(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -322,9 +322,9 @@ func blockWriter(t *testing.T, s *Store) (release func()) {
 func waitQueued(t *testing.T, s *Store, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for len(s.queue) < n {
+	for s.writer.Queued() < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d requests queued, want %d", len(s.queue), n)
+			t.Fatalf("%d requests queued, want %d", s.writer.Queued(), n)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -346,7 +346,7 @@ func TestGroupCommit(t *testing.T) {
 		})
 	}
 	waitQueued(t, s, n)
-	before := s.commits.Load()
+	before := s.writer.Commits()
 	release()
 	wg.Wait()
 	for i, err := range errs {
@@ -354,8 +354,8 @@ func TestGroupCommit(t *testing.T) {
 			t.Errorf("Update %d: %v", i, err)
 		}
 	}
-	// The blocked batch, then all n in one more (maxBatch is above n).
-	if got := s.commits.Load() - before; got > 2 {
+	// The blocked batch, then all n in one more (groupcommit.MaxBatch is above n).
+	if got := s.writer.Commits() - before; got > 2 {
 		t.Errorf("%d Updates took %d commits, want at most 2", n, got)
 	}
 }
@@ -372,7 +372,7 @@ func TestCommitFailureFailsBatch(t *testing.T) {
 		`CREATE TABLE parent (id TEXT PRIMARY KEY)`,
 		`CREATE TABLE child (parent TEXT REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)`,
 	} {
-		if _, err := s.writer.sql.ExecContext(ctx, q); err != nil {
+		if _, err := s.wconn.sql.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}

@@ -38,10 +38,4 @@ func (s *Store) SchemaVersion(ctx context.Context) (current, known int, err erro
 
 // ObserveBatches makes fn be told the number of Updates in each group-commit transaction that
 // commits. fn runs on the writer goroutine and must not block.
-func (s *Store) ObserveBatches(fn func(requests int)) { s.onBatch.Store(&fn) }
-
-func (s *Store) batchCommitted(requests int) {
-	if fn := s.onBatch.Load(); fn != nil {
-		(*fn)(requests)
-	}
-}
+func (s *Store) ObserveBatches(fn func(requests int)) { s.writer.ObserveBatches(fn) }
