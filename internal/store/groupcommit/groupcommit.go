@@ -58,7 +58,7 @@ type Writer struct {
 	queue chan *request
 	done  chan struct{}
 
-	commits atomic.Int64                      // batches committed
+	commits atomic.Int64                       // batches committed
 	onBatch atomic.Pointer[func(requests int)] // told each committed batch's size
 }
 
