@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/groupcommit"
+	"github.com/gatehouse-iam/gatehouse/internal/store/schema"
 )
 
 // ErrClosed is returned by Update and View once Close has begun.
@@ -78,7 +79,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (_ *Store, err 
 	if err := checkDurable(ctx, s.wconn.sql); err != nil {
 		return nil, fmt.Errorf("sqlite: open %q: %w", abs, err)
 	}
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := schema.Load(migrationFiles, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}

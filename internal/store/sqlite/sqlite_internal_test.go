@@ -8,10 +8,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/store/schema"
 )
 
 // openTest opens a store in a new temporary directory and closes it when t ends.
@@ -72,97 +72,11 @@ func FuzzPrefixEnd(f *testing.F) {
 	})
 }
 
-func TestParseMigrationName(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name    string
-		in      string
-		want    int
-		wantErr bool
-	}{
-		{"first", "0001_init.sql", 1, false},
-		{"many digits", "00012_more.sql", 12, false},
-		{"underscores in name", "0003_add_index_x.sql", 3, false},
-		{"not sql", "0001_init.txt", 0, true},
-		{"no name", "0001_.sql", 0, true},
-		{"no underscore", "0001.sql", 0, true},
-		{"short version", "01_init.sql", 0, true},
-		{"not digits", "00a1_init.sql", 0, true},
-		{"signed", "+001_init.sql", 0, true},
-		{"zero", "0000_init.sql", 0, true},
-	} {
-		t.Run("case="+tc.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := parseMigrationName(tc.in)
-			if (err != nil) != tc.wantErr || got != tc.want {
-				t.Errorf("parseMigrationName(%q) = %d, %v; want %d, error %v", tc.in, got, err, tc.want, tc.wantErr)
-			}
-		})
-	}
-}
-
-// FuzzParseMigrationName checks that the parser never panics and that what it accepts is a
-// well-formed name whose version prints back as the digits it read.
-func FuzzParseMigrationName(f *testing.F) {
-	for _, seed := range []string{"0001_init.sql", "0001.sql", "99999999999999999999_x.sql", "0001_a.sql.sql", ""} {
-		f.Add(seed)
-	}
-	f.Fuzz(func(t *testing.T, name string) {
-		v, err := parseMigrationName(name)
-		if err != nil {
-			return
-		}
-		num, _, _ := strings.Cut(name, "_")
-		if v < 1 || strings.TrimLeft(num, "0") != fmt.Sprint(v) || !strings.HasSuffix(name, ".sql") {
-			t.Fatalf("accepted %q as version %d", name, v)
-		}
-	})
-}
-
-func TestLoadMigrations(t *testing.T) {
-	t.Parallel()
-	file := func(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s)} }
-	for _, tc := range []struct {
-		name    string
-		fs      fstest.MapFS
-		want    []int
-		wantErr string
-	}{
-		{"ordered", fstest.MapFS{"m/0002_b.sql": file("B"), "m/0001_a.sql": file("A")}, []int{1, 2}, ""},
-		{"gap", fstest.MapFS{"m/0001_a.sql": file("A"), "m/0003_c.sql": file("C")}, nil, "expected version 2"},
-		{"duplicate", fstest.MapFS{"m/0001_a.sql": file("A"), "m/0001_b.sql": file("B")}, nil, "expected version 2"},
-		{"starts at 2", fstest.MapFS{"m/0002_a.sql": file("A")}, nil, "expected version 1"},
-		{"bad name", fstest.MapFS{"m/0001_a.sql": file("A"), "m/readme.md": file("x")}, nil, "does not end in .sql"},
-		{"empty", fstest.MapFS{"m/sub/0001_a.sql": file("A")}, nil, "no migrations"},
-	} {
-		t.Run("case="+tc.name, func(t *testing.T) {
-			t.Parallel()
-			ms, err := loadMigrations(tc.fs, "m")
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []int
-			for _, m := range ms {
-				got = append(got, m.version)
-			}
-			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
-				t.Errorf("versions = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
-
 // TestEmbeddedMigrations checks that the shipped migrations load, and that a new database ends
 // at the last one with every migration recorded once.
 func TestEmbeddedMigrations(t *testing.T) {
 	t.Parallel()
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := schema.Load(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +97,7 @@ func TestEmbeddedMigrations(t *testing.T) {
 	}
 	var want []string
 	for _, m := range ms {
-		want = append(want, fmt.Sprintf("%d %s", m.version, m.name))
+		want = append(want, fmt.Sprintf("%d %s", m.Version, m.Name))
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("schema_version = %q, want %q", got, want)
@@ -202,22 +116,22 @@ func TestMigrateIncrementally(t *testing.T) {
 	}
 	defer s.Close()
 	c := s.wconn.sql
-	base, err := loadMigrations(migrationFiles, "migrations")
+	base, err := schema.Load(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
 	latest := len(base)
-	next := append(base, migration{version: latest + 1, name: "x_extra.sql", sql: `CREATE TABLE extra (a TEXT); INSERT INTO extra VALUES ('one');`})
+	next := append(base, schema.Migration{Version: latest + 1, Name: "x_extra.sql", SQL: `CREATE TABLE extra (a TEXT); INSERT INTO extra VALUES ('one');`})
 	for _, tc := range []struct {
 		name        string
-		ms          []migration
+		ms          []schema.Migration
 		wantVersion int
 		wantErr     string
 	}{
 		{"nothing to do", base, latest, ""},
 		{"one new", next, latest + 1, ""},
 		{"again nothing", next, latest + 1, ""},
-		{"broken", append(next[:len(next):len(next)], migration{version: latest + 2, name: "y_broken.sql", sql: `CREATE TABLE extra2 (a TEXT); NOT SQL;`}), 0, "y_broken.sql"},
+		{"broken", append(next[:len(next):len(next)], schema.Migration{Version: latest + 2, Name: "y_broken.sql", SQL: `CREATE TABLE extra2 (a TEXT); NOT SQL;`}), 0, "y_broken.sql"},
 		{"newer database", base, 0, "newer than this program"},
 	} {
 		v, err := migrate(ctx, c, tc.ms, s.logger)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/store/schema"
 )
 
 // Stats is the read pool's use, for the metrics.
@@ -22,11 +23,11 @@ func (s *Store) Stats() Stats {
 // tells whether the store answers reads) and returns it with the newest version this program
 // knows. Readiness wants them equal.
 func (s *Store) SchemaVersion(ctx context.Context) (current, known int, err error) {
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := schema.Load(migrationFiles, "migrations")
 	if err != nil {
 		return 0, 0, fmt.Errorf("sqlite: %w", err)
 	}
-	known = ms[len(ms)-1].version
+	known = ms[len(ms)-1].Version
 	err = s.View(ctx, func(ctx context.Context, t store.Tx) error {
 		return t.(*tx).c.sql.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&current)
 	})
