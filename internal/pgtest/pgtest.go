@@ -52,6 +52,10 @@ func Main(m *testing.M) int {
 		server = u
 		return m.Run()
 	}
+	if fuzzWorker() {
+		why = "fuzz workers run no PostgreSQL"
+		return m.Run()
+	}
 	c, err := Start(context.Background())
 	if err != nil {
 		why = err.Error()
@@ -63,6 +67,17 @@ func Main(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "pgtest:", err)
 	}
 	return code
+}
+
+// fuzzWorker reports whether this process is a worker of `go test -fuzz`, which runs only the
+// fuzz target: starting a cluster per worker would be wasted.
+func fuzzWorker() bool {
+	for _, a := range os.Args[1:] {
+		if strings.HasPrefix(a, "-test.fuzzworker") {
+			return true
+		}
+	}
+	return false
 }
 
 // Database creates an empty database for t on the test server and returns its URL; it is

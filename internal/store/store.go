@@ -18,6 +18,9 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	// ErrExists means a record with the same key or id, or the same link, already exists.
 	ErrExists = errors.New("store: already exists")
+	// ErrUnavailable means the database cannot be reached (or is shutting down or starting):
+	// the same call may succeed when it is back. The API answers it with a retryable error.
+	ErrUnavailable = errors.New("store: database unavailable")
 )
 
 // Kind names a collection of records.
@@ -109,6 +112,13 @@ type Tx interface {
 // and every link, each kind in key order.
 type Dumper interface {
 	Dump(ctx context.Context, record func(Record) error, link func(Link) error) error
+}
+
+// ChangeCounter is a Store that counts the write transactions committed to its database, by any
+// process: a node that polls it learns within one poll that another node wrote, and drops what
+// it caches.
+type ChangeCounter interface {
+	Changes(ctx context.Context) (uint64, error)
 }
 
 // Store is a durable backend. Update commits only when fn returns nil, and a committed Update is

@@ -223,7 +223,15 @@ func (w *Writer) commit(pending []*request) int {
 			break
 		}
 	}
-	if broken == nil {
+	wrote := false
+	for i := range results[:ran] {
+		wrote = wrote || results[i].err == nil && !results[i].panicked
+	}
+	if broken == nil && !wrote {
+		// Every request failed and was undone: there is nothing to commit (nor to count as a
+		// change), and a rollback costs no fsync.
+		txn.Rollback(w.ctx)
+	} else if broken == nil {
 		if err := txn.Commit(w.ctx); err != nil {
 			broken = err
 		} else {
