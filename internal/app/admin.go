@@ -13,21 +13,39 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/config"
 	"github.com/gatehouse-iam/gatehouse/internal/metrics"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/store/postgres"
 	"github.com/gatehouse-iam/gatehouse/internal/store/sqlite"
 )
 
-// observability is one App's metrics and the store as the services see it: the SQLite store
-// with every Update timed.
+// observability is one App's metrics and the store as the services see it: the store with every
+// Update timed.
 type observability struct {
 	metrics *metrics.Metrics
 	store   store.Store
 	addr    atomic.Pointer[net.Addr] // the admin listener's address once it listens
 }
 
-func newObservability(st *sqlite.Store) *observability {
+func newObservability(st backend) *observability {
 	m := metrics.New()
-	m.WatchSQLite(st)
+	m.WatchStore(st.ObserveBatches, poolStats(st))
 	return &observability{metrics: m, store: m.Store(st)}
+}
+
+// poolStats reads the read pool of either backend.
+func poolStats(st backend) func() metrics.PoolStats {
+	switch st := st.(type) {
+	case *sqlite.Store:
+		return func() metrics.PoolStats {
+			s := st.Stats()
+			return metrics.PoolStats{Idle: s.ReadersIdle, Total: s.ReadersTotal}
+		}
+	case *postgres.Store:
+		return func() metrics.PoolStats {
+			s := st.Stats()
+			return metrics.PoolStats{Idle: s.Idle, Total: s.Total, Waits: s.Waits}
+		}
+	}
+	return func() metrics.PoolStats { return metrics.PoolStats{} }
 }
 
 // readyTimeout bounds readiness's store read, so a wedged database answers 503, not nothing.

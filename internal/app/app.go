@@ -22,6 +22,8 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/server"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/sigv4"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/store/postgres"
 	"github.com/gatehouse-iam/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse-iam/gatehouse/internal/sts"
 	"github.com/gatehouse-iam/gatehouse/internal/tlsreload"
@@ -31,10 +33,11 @@ import (
 type App struct {
 	cfg    config.Config
 	logger *slog.Logger
-	store  *sqlite.Store
+	store  backend
 	obs    *observability      // metrics, the timed store, the admin listener (admin.go)
 	tls    *tlsreload.Reloader // the certificate pair when serving HTTPS, loaded by Open (tls.go)
 	IAM    *iam.Service
+	box    *secret.Box // the master key's, for the console's sessions
 	// Sessions seals and opens session tokens under the deployment's server keys.
 	Sessions *session.Keyring
 }
@@ -68,9 +71,9 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlite.Open(ctx, cfg.DatabasePath(), logger)
+	st, err := openStore(ctx, cfg, logger)
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, err
 	}
 	// Server keys are loaded on first use; they rotate daily (session.DefaultRotateAfter).
 	obs := newObservability(st)
@@ -86,6 +89,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		logger:   logger,
 		store:    st,
 		IAM:      svc,
+		box:      box,
 		Sessions: sessions,
 		obs:      obs,
 		tls:      certs,
@@ -107,10 +111,38 @@ func masterKey(cfg config.Config) ([]byte, error) {
 	return k, nil
 }
 
+// backend is what the App needs of a store beyond store.Store: export, readiness and metrics.
+type backend interface {
+	store.Store
+	store.Dumper
+	SchemaVersion(ctx context.Context) (current, known int, err error)
+	ObserveBatches(fn func(requests int))
+}
+
+// openStore opens the deployment's database: PostgreSQL when cfg names one, else the SQLite file
+// in the data directory.
+func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (backend, error) {
+	if !cfg.PostgreSQL() {
+		st, err := sqlite.Open(ctx, cfg.DatabasePath(), logger)
+		if err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		return st, nil
+	}
+	st, err := postgres.Open(ctx, cfg.DatabaseURL, logger, postgres.Options{NoMigrate: cfg.NoMigrate, MustExist: cfg.MustExist})
+	if errors.Is(err, postgres.ErrNoSchema) {
+		return nil, fmt.Errorf("%w in %s", ErrNoDeployment, postgres.Redact(cfg.DatabaseURL))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return st, nil
+}
+
 // checkDeployment refuses, when cfg.MustExist, a data directory without a database, naming
 // the directory as an absolute path so a command run from the wrong folder says where it looked.
 func checkDeployment(cfg config.Config) error {
-	if !cfg.MustExist {
+	if !cfg.MustExist || cfg.PostgreSQL() {
 		return nil
 	}
 	_, err := os.Stat(cfg.DatabasePath())
@@ -135,18 +167,16 @@ func (a *App) Close() error { return a.store.Close() }
 // when accounts already exist. Generated credentials are written to the root credentials file
 // (mode 0600) so they are not lost with the terminal.
 func (a *App) Bootstrap(ctx context.Context) (config.Credentials, bool, error) {
-	accounts, err := a.IAM.ListAccounts(ctx)
-	if err != nil {
-		return config.Credentials{}, false, err
-	}
-	if len(accounts) > 0 {
-		return config.Credentials{}, false, nil
-	}
-	creds, err := a.CreateAccount(ctx, a.cfg.Bootstrap)
+	want := a.cfg.Bootstrap
+	c, created, err := a.IAM.CreateFirstAccount(ctx, iam.AccountCredentials{AccountID: want.AccountID, AccessKeyID: want.AccessKeyID, SecretAccessKey: want.SecretAccessKey})
 	if err != nil {
 		return config.Credentials{}, false, fmt.Errorf("create first account: %w", err)
 	}
-	if a.cfg.Bootstrap.SecretAccessKey == "" {
+	if !created {
+		return config.Credentials{}, false, nil
+	}
+	creds := config.Credentials{AccountID: c.AccountID, AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey}
+	if want.SecretAccessKey == "" {
 		if err := writeCredentialsFile(a.cfg.RootCredentialsPath(), creds); err != nil {
 			return creds, true, err
 		}
@@ -226,7 +256,8 @@ func (c sessionCredentials) OpenSession(ctx context.Context, token string) (*ses
 
 // routes serves the web console under /console and the IAM and STS API everywhere else.
 func (a *App) routes(api http.Handler) (http.Handler, error) {
-	c, err := console.New(console.Options{API: api, Auth: a.IAM, Issuer: a.Sessions, Now: time.Now, Logger: a.logger, Account: a.IAM.AccountAlias, SignIns: a.obs.metrics})
+	c, err := console.New(console.Options{API: api, Auth: a.IAM, Issuer: a.Sessions, Now: time.Now, Logger: a.logger, Account: a.IAM.AccountAlias, SignIns: a.obs.metrics,
+		Store: a.obs.store, Box: a.box})
 	if err != nil {
 		return nil, err
 	}
@@ -251,6 +282,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if err := a.startAdmin(ctx); err != nil {
 		return err
 	}
+	a.watchChanges(ctx)
 	srv := &http.Server{
 		Handler:           routed,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -67,6 +67,13 @@ func Internal() *Error {
 	return &Error{Code: "ServiceFailure", Message: "The request processing has failed because of an unknown error, exception or failure.", Status: http.StatusInternalServerError}
 }
 
+// ServiceUnavailable is the retryable 503 for a request the deployment cannot serve now (its
+// database is unreachable); AWS SDKs retry it. Code and message are AWS's common error
+// (Common Errors, AWS API references).
+func ServiceUnavailable() *Error {
+	return &Error{Code: "ServiceUnavailable", Message: "The request has failed due to a temporary failure of the server.", Status: http.StatusServiceUnavailable}
+}
+
 // NotImplemented names an operation of the AWS model that Gatehouse does not serve yet.
 func NotImplemented(service, op string) *Error {
 	return &Error{Code: "NotImplemented", Message: fmt.Sprintf("Gatehouse does not implement the %s operation %s yet.", service, op), Status: http.StatusNotImplemented}

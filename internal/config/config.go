@@ -19,6 +19,9 @@ const (
 	EnvRootAccessKeyID = "GATEHOUSE_ROOT_ACCESS_KEY_ID"
 	EnvRootSecretKey   = "GATEHOUSE_ROOT_SECRET_ACCESS_KEY"
 	EnvMasterKey       = "GATEHOUSE_MASTER_KEY"
+	// EnvDatabaseURL is a postgres:// URL: the deployment lives in that PostgreSQL database
+	// instead of the data directory's SQLite file (--database overrides it).
+	EnvDatabaseURL = "GATEHOUSE_DATABASE_URL"
 )
 
 // Defaults.
@@ -45,7 +48,14 @@ type Config struct {
 	// serve flag); "" or AdminOff serves none.
 	AdminListen string
 	DataDir     string
-	LogLevel    slog.Level
+	// DatabaseURL, when set, keeps the deployment in PostgreSQL (postgres://...) instead of the
+	// data directory's SQLite file; the data directory then holds only the master key file (when
+	// GATEHOUSE_MASTER_KEY is not set) and the first account's generated credentials.
+	DatabaseURL string
+	// NoMigrate refuses a database whose schema is older than this program's instead of
+	// upgrading it (PostgreSQL; for deployments that run `gatehouse migrate` as a step of its own).
+	NoMigrate bool
+	LogLevel  slog.Level
 	// LogFormat is "json" or "text"; empty means the command's default.
 	LogFormat string
 	// MustExist refuses to open a data directory without a database instead of creating a new,
@@ -88,6 +98,9 @@ func (c *Config) RootCredentialsPath() string { return filepath.Join(c.DataDir, 
 // FromEnv fills what the environment gives.
 func (c *Config) FromEnv(getenv func(string) string) {
 	c.MasterKey = getenv(EnvMasterKey)
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = getenv(EnvDatabaseURL)
+	}
 	c.Bootstrap = Credentials{
 		AccountID:       getenv(EnvAccountID),
 		AccessKeyID:     getenv(EnvRootAccessKeyID),
@@ -98,7 +111,11 @@ func (c *Config) FromEnv(getenv func(string) string) {
 // DataDirFlag registers --data-dir on fs.
 func (c *Config) DataDirFlag(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data-dir", DefaultDataDir, "directory holding the database and the master key (serve creates it on first start)")
+	fs.StringVar(&c.DatabaseURL, "database", "", "PostgreSQL URL (postgres://user:password@host/db) to keep the deployment in, for a fleet of nodes; default: the SQLite file in the data directory, or "+EnvDatabaseURL)
 }
+
+// PostgreSQL reports whether the deployment lives in PostgreSQL rather than SQLite.
+func (c *Config) PostgreSQL() bool { return c.DatabaseURL != "" }
 
 // ServeFlags registers the flags of `gatehouse serve` on fs.
 func (c *Config) ServeFlags(fs *flag.FlagSet) {
@@ -113,6 +130,9 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		return fmt.Errorf("--data-dir must not be empty")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return fmt.Errorf("--database (or %s) must be a postgres:// or postgresql:// URL", EnvDatabaseURL)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,24 @@ var (
 
 // CreateAccount creates an account with a root access key. Empty fields of want are generated.
 func (s *Service) CreateAccount(ctx context.Context, want AccountCredentials) (AccountCredentials, error) {
+	return s.createAccount(ctx, want, false)
+}
+
+// errNotFirst stops CreateFirstAccount's transaction when the deployment has an account.
+var errNotFirst = errors.New("the deployment already has an account")
+
+// CreateFirstAccount is CreateAccount when the deployment has no account yet, and false
+// otherwise. The check and the creation are one transaction, so nodes of a fleet that start
+// together on an empty database create one first account between them, not one each.
+func (s *Service) CreateFirstAccount(ctx context.Context, want AccountCredentials) (AccountCredentials, bool, error) {
+	c, err := s.createAccount(ctx, want, true)
+	if errors.Is(err, errNotFirst) {
+		return AccountCredentials{}, false, nil
+	}
+	return c, err == nil, err
+}
+
+func (s *Service) createAccount(ctx context.Context, want AccountCredentials, onlyFirst bool) (AccountCredentials, error) {
 	c := want
 	if c.AccountID == "" {
 		c.AccountID = s.ids.AccountID()
@@ -50,6 +69,11 @@ func (s *Service) CreateAccount(ctx context.Context, want AccountCredentials) (A
 	}
 	now := s.timestamp()
 	err = s.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if onlyFirst {
+			if n, err := tx.Count(ctx, store.KindAccount, "", ""); err != nil || n > 0 {
+				return cmp.Or(err, errNotFirst)
+			}
+		}
 		acct := store.Account{ID: c.AccountID, CreateDate: now}
 		if err := tx.Insert(ctx, store.Record{Kind: store.KindAccount, Key: acct.ID, ID: acct.ID, Data: store.Encode(acct)}); err != nil {
 			return err
@@ -60,10 +84,10 @@ func (s *Service) CreateAccount(ctx context.Context, want AccountCredentials) (A
 	if isExists(err) {
 		return c, fmt.Errorf("create account %s: %w", c.AccountID, ErrAccountExists)
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, errNotFirst) {
 		return c, fmt.Errorf("create account %s: %w", c.AccountID, err)
 	}
-	return c, nil
+	return c, err
 }
 
 // ListAccounts returns every account of the deployment, ordered by id.

@@ -111,3 +111,7 @@ func (c *epochCache[V]) put(key string, v V, epoch uint64, now time.Time) {
 	}
 	c.entries[key] = epochEntry[V]{v: v, epoch: epoch, fetched: now}
 }
+
+// DropCaches makes every cached credential, grant and authorization target stale, for a write
+// committed by another node of the fleet (the app's change watcher calls it).
+func (s *Service) DropCaches() { s.creds.invalidate(false) }

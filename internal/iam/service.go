@@ -5,6 +5,7 @@ package iam
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -110,5 +111,8 @@ func (s *Service) internal(ctx context.Context, err error) error {
 		return err
 	}
 	s.logger.ErrorContext(ctx, "iam operation failed", slog.String("error", err.Error()))
+	if errors.Is(err, store.ErrUnavailable) {
+		return fmt.Errorf("%w (%w)", awsquery.ServiceUnavailable(), err)
+	}
 	return fmt.Errorf("%w (%w)", awsquery.Internal(), err)
 }

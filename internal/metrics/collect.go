@@ -8,7 +8,6 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/iam"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
-	"github.com/gatehouse-iam/gatehouse/internal/store/sqlite"
 )
 
 var (
@@ -41,25 +40,35 @@ func (m *Metrics) WatchCaches(stats func() []iam.CacheStat) {
 // batchBuckets are powers of two up to the SQLite writer's batch cap (256).
 var batchBuckets = prometheus.ExponentialBuckets(1, 2, 9)
 
-// WatchSQLite exports the group-commit batch sizes and the read pool of an SQLite store.
-func (m *Metrics) WatchSQLite(st *sqlite.Store) {
+// PoolStats is a store's read connections at one moment.
+type PoolStats struct {
+	Idle, Total int
+	Waits       int64 // acquisitions that waited for a connection (PostgreSQL only: 0 for SQLite)
+}
+
+// WatchStore exports the group-commit batch sizes (observe registers the callback) and the read
+// pool (stats, read at each scrape) of a store, SQLite or PostgreSQL.
+func (m *Metrics) WatchStore(observe func(fn func(requests int)), stats func() PoolStats) {
 	batches := prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: namespace, Name: "store_commit_batch_size",
-		Help:    "Store writes committed together in one SQLite group-commit transaction (one fsync).",
+		Help:    "Store writes committed together in one group-commit transaction (one durable commit).",
 		Buckets: batchBuckets,
 	})
-	st.ObserveBatches(func(n int) { batches.Observe(float64(n)) })
-	stats := st.Stats
+	observe(func(n int) { batches.Observe(float64(n)) })
 	m.reg.MustRegister(
 		batches,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: namespace, Name: "store_read_connections_idle",
-			Help: "SQLite read connections waiting in the pool.",
-		}, func() float64 { return float64(stats().ReadersIdle) }),
+			Help: "Store read connections waiting in the pool.",
+		}, func() float64 { return float64(stats().Idle) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: namespace, Name: "store_read_connections",
-			Help: "SQLite read connections in the pool, idle or in use.",
-		}, func() float64 { return float64(stats().ReadersTotal) }),
+			Help: "Store read connections open, idle or in use.",
+		}, func() float64 { return float64(stats().Total) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: namespace, Name: "store_read_connection_waits_total",
+			Help: "Reads that waited for a free connection of the pool (PostgreSQL).",
+		}, func() float64 { return float64(stats().Waits) }),
 	)
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/sigv4"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
 // MaxBodyBytes bounds a request body. The largest legitimate IAM request (a role policy of
@@ -107,6 +108,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if o.err == nil {
 			s.logger.ErrorContext(r.Context(), "request failed", slog.String("request_id", requestID), slog.String("error", err.Error()))
 			o.err = awsquery.Internal()
+			if errors.Is(err, store.ErrUnavailable) {
+				o.err = awsquery.ServiceUnavailable()
+			}
 		}
 		o.status = o.err.Status
 		buf.Reset()

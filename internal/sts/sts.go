@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -131,6 +132,9 @@ func (s *Service) internal(ctx context.Context, err error) error {
 		return err
 	}
 	s.logger.ErrorContext(ctx, "sts operation failed", slog.String("error", err.Error()))
+	if errors.Is(err, store.ErrUnavailable) {
+		return fmt.Errorf("%w (%w)", awsquery.ServiceUnavailable(), err)
+	}
 	return fmt.Errorf("%w (%w)", awsquery.Internal(), err)
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/app"
 	"github.com/gatehouse-iam/gatehouse/internal/config"
+	"github.com/gatehouse-iam/gatehouse/internal/pgtest"
 	"github.com/gatehouse-iam/gatehouse/internal/tlsreload/testcert"
 )
 
@@ -42,6 +43,9 @@ func newEnvWith(t *testing.T, ca *testcert.CA, adjust func(*config.Config)) *env
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := config.Config{DataDir: t.TempDir(), LogLevel: slog.LevelWarn, DialIDP: dialIDP}
+	if onPostgreSQL() {
+		cfg.DatabaseURL = pgtest.Database(t)
+	}
 	if adjust != nil {
 		adjust(&cfg)
 	}
@@ -84,6 +88,22 @@ func newEnvWith(t *testing.T, ca *testcert.CA, adjust func(*config.Config)) *env
 	}
 	return e
 }
+
+// envBackend selects the store of the servers the suite starts: "postgres" runs the whole suite
+// on PostgreSQL (scripts/test.sh does, after the run on SQLite, the default).
+const envBackend = "GATEHOUSE_E2E_BACKEND"
+
+func onPostgreSQL() bool { return os.Getenv(envBackend) == "postgres" }
+
+// sqliteOnly skips a test of the SQLite file itself (backup, the file's bytes) on PostgreSQL.
+func sqliteOnly(t *testing.T) {
+	t.Helper()
+	if onPostgreSQL() {
+		t.Skip("tests the SQLite file; the suite runs on PostgreSQL")
+	}
+}
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // clients returns aws-sdk-go-v2 IAM and STS clients that sign with the given credentials.
 func (e *env) clients(keyID, secret, token string) (*iam.Client, *sts.Client) {

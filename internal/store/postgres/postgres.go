@@ -31,7 +31,13 @@ type Options struct {
 	// NoMigrate refuses a database whose schema is older than this program's instead of
 	// upgrading it (for deployments that run `gatehouse migrate` as a separate step).
 	NoMigrate bool
+	// MustExist refuses a database that holds no Gatehouse schema yet (ErrNoSchema) instead of
+	// creating one, for the commands that must not start a new, empty deployment.
+	MustExist bool
 }
+
+// ErrNoSchema is returned by Open with Options.MustExist for a database without a deployment.
+var ErrNoSchema = errors.New("the database holds no Gatehouse deployment")
 
 // Store is a store.Store on a PostgreSQL database.
 type Store struct {
@@ -73,6 +79,15 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger, opts Options) (_
 	}
 	if err := checkDurable(ctx, s.wconn); err != nil {
 		return nil, fmt.Errorf("postgres: %s: %w", Redact(dsn), err)
+	}
+	if opts.MustExist {
+		var exists bool
+		if err := s.wconn.QueryRow(ctx, `SELECT to_regclass('schema_version') IS NOT NULL`).Scan(&exists); err != nil {
+			return nil, fmt.Errorf("postgres: %s: %w", Redact(dsn), unavailable(err))
+		}
+		if !exists {
+			return nil, fmt.Errorf("postgres: %s: %w", Redact(dsn), ErrNoSchema)
+		}
 	}
 	version, err := migrate(ctx, s.wconn, !opts.NoMigrate, s.logger)
 	if err != nil {
