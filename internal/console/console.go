@@ -9,6 +9,7 @@ package console
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -18,8 +19,10 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/iam"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
+	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/servicedata"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
 //go:embed templates/*.html
@@ -56,6 +59,11 @@ type Options struct {
 	Limits  Limits
 	Account func(ctx context.Context, id string) (alias string, err error) // the account's alias, "" when none
 	SignIns SignInObserver                                                 // told each sign-in's outcome; nil: nobody
+	// Store keeps the console sessions and pending MFA sign-ins (KindSession,
+	// KindPendingSignIn), so every node sharing it serves every session; Box (the master
+	// key's) seals their secrets. Both are required.
+	Store store.Store
+	Box   *secret.Box
 }
 
 // Limits bound a console session. AWS's console signs IAM users out after 12 hours; the idle
@@ -84,6 +92,9 @@ func New(opts Options) (*Console, error) {
 	if opts.Limits == (Limits{}) {
 		opts.Limits = Limits{Idle: defaultIdle, Absolute: defaultAbsolute}
 	}
+	if opts.Store == nil || opts.Box == nil {
+		return nil, errors.New("console: Options.Store and Options.Box are required")
+	}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err
@@ -92,7 +103,7 @@ func New(opts Options) (*Console, error) {
 	if err != nil {
 		return nil, fmt.Errorf("console: service reference: %w", err)
 	}
-	c := &Console{opts: opts, ref: ref, pages: pages, sessions: newSessions(), mux: http.NewServeMux()}
+	c := &Console{opts: opts, ref: ref, pages: pages, sessions: &sessions{store: opts.Store, box: opts.Box, now: opts.Now, lim: opts.Limits, logger: opts.Logger}, mux: http.NewServeMux()}
 	c.routes()
 	return c, nil
 }

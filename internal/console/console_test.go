@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -161,7 +162,8 @@ func (e *consoleEnv) ownConsole(t *testing.T, now func() time.Time, lim console.
 	if err != nil {
 		t.Fatalf("app handler: %v", err)
 	}
-	c, err := console.New(console.Options{API: api, Auth: e.app.IAM, Issuer: e.app.Sessions, Now: now, Logger: e.logger, Limits: lim, Account: e.app.IAM.AccountAlias})
+	c, err := console.New(console.Options{API: api, Auth: e.app.IAM, Issuer: e.app.Sessions, Now: now, Logger: e.logger, Limits: lim, Account: e.app.IAM.AccountAlias,
+		Store: openSessionStore(t, filepath.Join(t.TempDir(), "sessions.db")), Box: newTestBox(t)})
 	if err != nil {
 		t.Fatalf("console.New: %v", err)
 	}

@@ -95,7 +95,7 @@ type roleSession struct {
 func roleColors() []string { return []string{"red", "orange", "yellow", "green", "blue"} }
 
 func (c *Console) switchRolePage(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
-	c.render(w, http.StatusOK, "switch_role", page{Title: "Switch role", S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(cs), Data: roleColors()})
+	c.render(w, http.StatusOK, "switch_role", page{Title: "Switch role", S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(r.Context(), cs), Data: roleColors()})
 }
 
 // switchRole assumes the role with the signed-in identity's credentials (the user's own
@@ -115,12 +115,12 @@ func (c *Console) switchRole(w http.ResponseWriter, r *http.Request, cs *console
 	base := c.clientConfig(cs.Creds) // the signed-in identity assumes the role
 	out, err := sts.NewFromConfig(base).AssumeRole(r.Context(), &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String(sessionName(cs))})
 	if err != nil {
-		c.sessions.setFlash(cs, apiMessage(err))
+		c.sessions.setFlash(r.Context(), cs, apiMessage(err))
 		http.Redirect(w, r, Prefix+"/iam/switch-role", http.StatusSeeOther)
 		return
 	}
 	cr := out.Credentials
-	c.sessions.setRole(cs, &roleSession{ARN: aws.ToString(out.AssumedRoleUser.Arn), Display: display, Color: color,
+	c.sessions.setRole(r.Context(), cs, &roleSession{ARN: aws.ToString(out.AssumedRoleUser.Arn), Display: display, Color: color,
 		Creds: session.Credentials{AccessKeyID: *cr.AccessKeyId, SecretAccessKey: *cr.SecretAccessKey, SessionToken: *cr.SessionToken, Expiration: *cr.Expiration}})
 	c.opts.Logger.InfoContext(r.Context(), "console switch role", "caller", cs.ARN, "role", aws.ToString(out.AssumedRoleUser.Arn))
 	http.Redirect(w, r, Prefix+"/iam/", http.StatusSeeOther)
@@ -128,7 +128,7 @@ func (c *Console) switchRole(w http.ResponseWriter, r *http.Request, cs *console
 
 // switchBack returns to the signed-in identity.
 func (c *Console) switchBack(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
-	c.sessions.setRole(cs, nil)
+	c.sessions.setRole(r.Context(), cs, nil)
 	http.Redirect(w, r, Prefix+"/iam/", http.StatusSeeOther)
 }
 
@@ -145,13 +145,13 @@ func sessionName(cs *consoleSession) string {
 func (c *Console) credentialReport(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
 	client := c.iamClient(cs)
 	if _, err := client.GenerateCredentialReport(r.Context(), &iam.GenerateCredentialReportInput{}); err != nil {
-		c.sessions.setFlash(cs, apiMessage(err))
+		c.sessions.setFlash(r.Context(), cs, apiMessage(err))
 		http.Redirect(w, r, Prefix+"/iam/account", http.StatusSeeOther)
 		return
 	}
 	out, err := client.GetCredentialReport(r.Context(), &iam.GetCredentialReportInput{})
 	if err != nil {
-		c.sessions.setFlash(cs, apiMessage(err))
+		c.sessions.setFlash(r.Context(), cs, apiMessage(err))
 		http.Redirect(w, r, Prefix+"/iam/account", http.StatusSeeOther)
 		return
 	}

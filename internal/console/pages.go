@@ -37,7 +37,7 @@ type dashboard struct {
 const keyAgeLimit = 90 * 24 * time.Hour
 
 func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
-	p := page{Title: "IAM dashboard", S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(cs)}
+	p := page{Title: "IAM dashboard", S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(r.Context(), cs)}
 	client := c.iamClient(cs)
 	out, err := client.GetAccountSummary(r.Context(), &iam.GetAccountSummaryInput{})
 	if err != nil {
@@ -259,7 +259,7 @@ func attachChangePassword(r *http.Request, client *iam.Client, name string, rese
 // redirectUser shows the user's page ("": the root user's security credentials), with a
 // message when a step failed.
 func (c *Console) redirectUser(w http.ResponseWriter, r *http.Request, cs *consoleSession, name, msg string) {
-	c.sessions.setFlash(cs, msg)
+	c.sessions.setFlash(r.Context(), cs, msg)
 	http.Redirect(w, r, userPagePath(name), http.StatusSeeOther)
 }
 
@@ -287,8 +287,8 @@ func (c *Console) securityCredentials(w http.ResponseWriter, r *http.Request, cs
 		return
 	}
 	ctx, client := r.Context(), c.iamClient(cs)
-	p := page{Title: "My security credentials (root user)", S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(cs)}
-	v := rootView{NewKey: c.sessions.showKey(cs, ""), Base: userPagePath(""), DeviceName: "root-account-mfa-device"}
+	p := page{Title: "My security credentials (root user)", S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(r.Context(), cs)}
+	v := rootView{NewKey: c.sessions.showKey(r.Context(), cs, ""), Base: userPagePath(""), DeviceName: "root-account-mfa-device"}
 	if out, err := client.ListAccessKeys(ctx, &iam.ListAccessKeysInput{}); err == nil {
 		v.Keys = out.AccessKeyMetadata
 	} else {
@@ -321,7 +321,7 @@ type userView struct {
 // not read shows AWS's message instead.
 func (c *Console) userPage(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
 	ctx, client, name := r.Context(), c.iamClient(cs), r.PathValue("name")
-	p := page{Title: "User " + name, S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(cs)}
+	p := page{Title: "User " + name, S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(r.Context(), cs)}
 	u, err := client.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
 	if err != nil {
 		p.fail(apiMessage(err))
@@ -366,7 +366,7 @@ func (c *Console) userPage(w http.ResponseWriter, r *http.Request, cs *consoleSe
 		note(err)
 	}
 	v.NoPermissions = len(errs) == 0 && len(v.Groups) == 0 && len(v.Attached) == 0 && len(v.Inline) == 0 && u.User.PermissionsBoundary == nil
-	v.NewKey = c.sessions.showKey(cs, name)
+	v.NewKey = c.sessions.showKey(r.Context(), cs, name)
 	p.fail(strings.Join(errs, "\n"))
 	p.Data = v
 	c.render(w, http.StatusOK, "user", p)
@@ -387,7 +387,7 @@ func (c *Console) userAction(w http.ResponseWriter, r *http.Request, cs *console
 	case "create-key":
 		var out *iam.CreateAccessKeyOutput
 		if out, err = client.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: user}); err == nil {
-			c.sessions.stashKey(cs, &newKey{ID: *out.AccessKey.AccessKeyId, Secret: *out.AccessKey.SecretAccessKey, UserName: name})
+			c.sessions.stashKey(ctx, cs, &newKey{ID: *out.AccessKey.AccessKeyId, Secret: *out.AccessKey.SecretAccessKey, UserName: name})
 		}
 	case "deactivate-key", "activate-key":
 		status := types.StatusTypeInactive
@@ -517,7 +517,11 @@ func (c *Console) deleteUser(r *http.Request, client *iam.Client, name string) e
 // accessKeyCSV downloads a just-created key once, in the console's format
 // ("Access key ID,Secret access key").
 func (c *Console) accessKeyCSV(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
-	k := c.sessions.takeKey(cs)
+	k, err := c.sessions.takeKey(r.Context(), cs)
+	if err != nil {
+		c.unavailable(w, r, err)
+		return
+	}
 	if k == nil {
 		http.Error(w, "The secret access key can be downloaded only once, right after the key is created.", http.StatusGone)
 		return
@@ -539,7 +543,7 @@ type accountView struct {
 }
 
 func (c *Console) accountPage(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
-	c.render(w, http.StatusOK, "account", c.accountData(r, cs, c.sessions.takeFlash(cs)))
+	c.render(w, http.StatusOK, "account", c.accountData(r, cs, c.sessions.takeFlash(r.Context(), cs)))
 }
 
 func (c *Console) accountData(r *http.Request, cs *consoleSession, msg string) page {
@@ -594,7 +598,7 @@ func (c *Console) accountAction(w http.ResponseWriter, r *http.Request, cs *cons
 	case "alias":
 		alias := strings.TrimSpace(r.PostFormValue("alias"))
 		if _, err = client.CreateAccountAlias(r.Context(), &iam.CreateAccountAliasInput{AccountAlias: aws.String(alias)}); err == nil {
-			c.sessions.setAlias(cs, alias)
+			c.sessions.setAlias(r.Context(), cs, alias)
 		}
 	case "password-policy":
 		_, err = client.UpdateAccountPasswordPolicy(r.Context(), passwordPolicyInput(r))
@@ -602,14 +606,14 @@ func (c *Console) accountAction(w http.ResponseWriter, r *http.Request, cs *cons
 		_, err = client.DeleteAccountPasswordPolicy(r.Context(), &iam.DeleteAccountPasswordPolicyInput{})
 	case "delete-alias":
 		if _, err = client.DeleteAccountAlias(r.Context(), &iam.DeleteAccountAliasInput{AccountAlias: aws.String(r.PostFormValue("alias"))}); err == nil {
-			c.sessions.setAlias(cs, "")
+			c.sessions.setAlias(r.Context(), cs, "")
 		}
 	default:
 		http.NotFound(w, r)
 		return
 	}
 	if err != nil {
-		c.sessions.setFlash(cs, apiMessage(err))
+		c.sessions.setFlash(r.Context(), cs, apiMessage(err))
 	}
 	http.Redirect(w, r, Prefix+"/iam/account", http.StatusSeeOther)
 }

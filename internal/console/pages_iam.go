@@ -21,7 +21,7 @@ import (
 type groupsView struct{ Groups []types.Group }
 
 func (c *Console) groupsPage(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
-	p := page{Title: "User groups", S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(cs)}
+	p := page{Title: "User groups", S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(r.Context(), cs)}
 	v := groupsView{}
 	pages := iam.NewListGroupsPaginator(c.iamClient(cs), &iam.ListGroupsInput{})
 	for pages.HasMorePages() {
@@ -39,7 +39,7 @@ func (c *Console) groupsPage(w http.ResponseWriter, r *http.Request, cs *console
 func (c *Console) createGroup(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	if _, err := c.iamClient(cs).CreateGroup(r.Context(), &iam.CreateGroupInput{GroupName: aws.String(name)}); err != nil {
-		c.sessions.setFlash(cs, apiMessage(err))
+		c.sessions.setFlash(r.Context(), cs, apiMessage(err))
 		http.Redirect(w, r, Prefix+"/iam/groups", http.StatusSeeOther)
 		return
 	}
@@ -55,7 +55,7 @@ type groupView struct {
 
 func (c *Console) groupPage(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
 	ctx, client, name := r.Context(), c.iamClient(cs), r.PathValue("name")
-	p := page{Title: "User group " + name, S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(cs)}
+	p := page{Title: "User group " + name, S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(r.Context(), cs)}
 	out, err := client.GetGroup(ctx, &iam.GetGroupInput{GroupName: aws.String(name)})
 	if err != nil {
 		p.fail(apiMessage(err))
@@ -141,7 +141,7 @@ type rolesView struct {
 }
 
 func (c *Console) rolesPage(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
-	p := page{Title: "Roles", S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(cs)}
+	p := page{Title: "Roles", S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(r.Context(), cs)}
 	v := rolesView{DefaultTrust: `{
   "Version": "2012-10-17",
   "Statement": [
@@ -189,7 +189,7 @@ type roleView struct {
 
 func (c *Console) rolePage(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
 	ctx, client, name := r.Context(), c.iamClient(cs), r.PathValue("name")
-	p := page{Title: "Role " + name, S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(cs)}
+	p := page{Title: "Role " + name, S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(r.Context(), cs)}
 	out, err := client.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
 	if err != nil {
 		p.fail(apiMessage(err))
@@ -343,6 +343,6 @@ func errMessage(err error) string {
 
 // redirectTo shows a console page with msg as its message.
 func (c *Console) redirectTo(w http.ResponseWriter, r *http.Request, cs *consoleSession, path, msg string) {
-	c.sessions.setFlash(cs, msg)
+	c.sessions.setFlash(r.Context(), cs, msg)
 	http.Redirect(w, r, Prefix+path, http.StatusSeeOther)
 }

@@ -34,7 +34,7 @@ type policiesView struct {
 
 // policiesPage lists managed policies: all, AWS-managed or customer-managed, with a search.
 func (c *Console) policiesPage(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
-	p := page{Title: "Policies", S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(cs)}
+	p := page{Title: "Policies", S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(r.Context(), cs)}
 	v := policiesView{Scope: r.FormValue("scope"), Search: r.FormValue("search")}
 	scope := types.PolicyScopeType(v.Scope)
 	if !slices.Contains(scope.Values(), scope) {
@@ -74,7 +74,7 @@ type policyView struct {
 // package's warnings, a summary by service and access level, and its versions.
 func (c *Console) policyPage(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
 	ctx, client, policyARN := r.Context(), c.iamClient(cs), aws.String(r.FormValue("arn"))
-	p := page{Title: "Policy", S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(cs)}
+	p := page{Title: "Policy", S: cs, CSRF: cs.CSRF, Error: c.sessions.takeFlash(r.Context(), cs)}
 	out, err := client.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: policyARN})
 	if err != nil {
 		p.fail(apiMessage(err))
@@ -215,7 +215,7 @@ const emptyPolicy = `{
 // service's actions by access level (?service=dynamodb) so a person picks them by what they do.
 func (c *Console) newPolicyPage(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
 	v := newPolicyView{Document: emptyPolicy}
-	c.render(w, http.StatusOK, "policy_new", c.editorPage(r, cs, v, c.sessions.takeFlash(cs)))
+	c.render(w, http.StatusOK, "policy_new", c.editorPage(r, cs, v, c.sessions.takeFlash(r.Context(), cs)))
 }
 
 func (c *Console) editorPage(r *http.Request, cs *consoleSession, v newPolicyView, msg string) page {
@@ -312,7 +312,7 @@ func (c *Console) policyAction(w http.ResponseWriter, r *http.Request, cs *conso
 	case "version":
 		doc := r.PostFormValue("document")
 		if msg := c.invalidDocument(doc, policy.Identity); msg != "" {
-			c.sessions.setFlash(cs, msg)
+			c.sessions.setFlash(r.Context(), cs, msg)
 			break
 		}
 		_, err = client.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: policyARN, PolicyDocument: aws.String(doc), SetAsDefault: true})
@@ -325,7 +325,7 @@ func (c *Console) policyAction(w http.ResponseWriter, r *http.Request, cs *conso
 		return
 	}
 	if err != nil {
-		c.sessions.setFlash(cs, apiMessage(err))
+		c.sessions.setFlash(r.Context(), cs, apiMessage(err))
 	}
 	http.Redirect(w, r, Prefix+"/iam/policy?arn="+url.QueryEscape(aws.ToString(policyARN)), http.StatusSeeOther)
 }

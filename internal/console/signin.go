@@ -33,7 +33,12 @@ func preToken(w http.ResponseWriter, r *http.Request) string {
 
 // signInPage is the sign-in form; /console/ACCOUNT_OR_ALIAS fills in the account.
 func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
-	if cs := c.current(r); cs != nil {
+	cs, err := c.current(r)
+	if err != nil {
+		c.unavailable(w, r, err)
+		return
+	}
+	if cs != nil {
 		http.Redirect(w, r, Prefix+"/iam/", http.StatusSeeOther)
 		return
 	}
@@ -55,7 +60,11 @@ func (c *Console) signInMFA(w http.ResponseWriter, r *http.Request) {
 	if !c.checkPre(w, r) {
 		return
 	}
-	p := c.sessions.takePending(r.PostFormValue("pending"), c.opts.Now())
+	p, err := c.sessions.takePending(r.Context(), r.PostFormValue("pending"))
+	if err != nil {
+		c.unavailable(w, r, err)
+		return
+	}
 	if p == nil {
 		c.render(w, http.StatusUnauthorized, "signin", page{Title: "Sign in", CSRF: preToken(w, r), Error: "The sign-in took too long. Please sign in again."})
 		return
@@ -101,7 +110,11 @@ func (c *Console) attempt(w http.ResponseWriter, r *http.Request, form signInFor
 	var se *iamsvc.SignInError
 	switch {
 	case errors.As(err, &se) && se.Reason == iamsvc.SignInMFARequired:
-		form.Pending = c.sessions.addPending(&pendingSignIn{Account: account, UserName: userNameOf(form), Password: password, Expires: c.opts.Now().Add(pendingMFATime)})
+		if form.Pending, err = c.sessions.addPending(ctx, &pendingSignIn{Account: account, UserName: userNameOf(form), Password: password, Expires: c.opts.Now().Add(pendingMFATime)}); err != nil {
+			c.opts.Logger.ErrorContext(ctx, "console: sign-in", "error", err)
+			fail(http.StatusServiceUnavailable, "Sign-in is not available right now. Please try again.")
+			return
+		}
 		c.render(w, http.StatusOK, "mfa", page{Title: "Multi-factor authentication", CSRF: preToken(w, r), Data: form})
 		return
 	case errors.As(err, &se):
@@ -120,7 +133,12 @@ func (c *Console) attempt(w http.ResponseWriter, r *http.Request, form signInFor
 		fail(http.StatusInternalServerError, "Sign-in is not available right now. Please try again.")
 		return
 	}
-	token := c.sessions.add(cs)
+	token, err := c.sessions.add(ctx, cs)
+	if err != nil {
+		c.opts.Logger.ErrorContext(ctx, "console: session", "error", err)
+		fail(http.StatusServiceUnavailable, "Sign-in is not available right now. Please try again.")
+		return
+	}
 	setCookie(w, r, sessionCookie, token, 0)
 	c.opts.Logger.InfoContext(ctx, "console sign-in", "caller", cs.ARN, "mfa", signed.MFA, "source", source)
 	c.signInObserved("success")
@@ -163,25 +181,37 @@ func (c *Console) startSession(r *http.Request, account string, s *iamsvc.Signed
 			return nil, err
 		}
 	}
-	c.sessions.sweep(now, c.opts.Limits)
 	return &consoleSession{Account: account, Alias: alias, ARN: s.ARN, UserName: s.UserName, Creds: creds, CSRF: randomToken(),
 		Created: now, Seen: now, MustChangePassword: s.PasswordResetRequired || s.PasswordExpired}, nil
 }
 
-// current is the request's live console session, or nil.
-func (c *Console) current(r *http.Request) *consoleSession {
+// current is the request's live console session, or nil; an error means the store could not
+// be read, which is not a sign-out.
+func (c *Console) current(r *http.Request) (*consoleSession, error) {
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	return c.sessions.get(ck.Value, c.opts.Now(), c.opts.Limits)
+	return c.sessions.get(r.Context(), ck.Value)
+}
+
+// unavailable answers 503 when the store (the fleet's database) cannot be used: the person
+// stays signed in and may retry.
+func (c *Console) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	c.opts.Logger.ErrorContext(r.Context(), "console: store unavailable", "error", err)
+	w.Header().Set("Retry-After", "5")
+	http.Error(w, "The console is unavailable: its database cannot be reached right now. Please try again in a moment.", http.StatusServiceUnavailable)
 }
 
 // signedAny wraps a handler that needs a session (any session, also one that must change its
 // password first) and checks the CSRF token of every POST.
 func (c *Console) signedAny(h func(http.ResponseWriter, *http.Request, *consoleSession)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		cs := c.current(r)
+		cs, err := c.current(r)
+		if err != nil {
+			c.unavailable(w, r, err)
+			return
+		}
 		if cs == nil {
 			http.Redirect(w, r, Prefix, http.StatusSeeOther)
 			return
@@ -207,7 +237,10 @@ func (c *Console) signed(h func(http.ResponseWriter, *http.Request, *consoleSess
 
 func (c *Console) signOut(w http.ResponseWriter, r *http.Request, cs *consoleSession) {
 	if ck, err := r.Cookie(sessionCookie); err == nil {
-		c.sessions.remove(ck.Value)
+		if err := c.sessions.remove(r.Context(), ck.Value); err != nil {
+			c.unavailable(w, r, err) // still signed in: the cookie is kept for a retry
+			return
+		}
 	}
 	setCookie(w, r, sessionCookie, "", -1)
 	c.opts.Logger.InfoContext(r.Context(), "console sign-out", "caller", cs.ARN)
@@ -246,7 +279,7 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, cs *con
 		c.render(w, http.StatusBadRequest, "password", c.passwordPage(r, cs, apiMessage(err)))
 		return
 	}
-	c.sessions.passwordChanged(cs)
+	c.sessions.passwordChanged(r.Context(), cs)
 	c.opts.Logger.InfoContext(r.Context(), "console password changed", "caller", cs.ARN)
 	http.Redirect(w, r, Prefix+"/iam/", http.StatusSeeOther)
 }

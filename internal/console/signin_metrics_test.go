@@ -3,6 +3,7 @@ package console_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,8 @@ func TestSignInsObserved(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := metrics.New()
-	c, err := console.New(console.Options{API: api, Auth: e.app.IAM, Issuer: e.app.Sessions, Now: time.Now, Logger: e.logger, Account: e.app.IAM.AccountAlias, SignIns: m})
+	c, err := console.New(console.Options{API: api, Auth: e.app.IAM, Issuer: e.app.Sessions, Now: time.Now, Logger: e.logger, Account: e.app.IAM.AccountAlias, SignIns: m,
+		Store: openSessionStore(t, filepath.Join(t.TempDir(), "sessions.db")), Box: newTestBox(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
