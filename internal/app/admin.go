@@ -109,6 +109,11 @@ func (a *App) adminHandler() http.Handler {
 	return mux
 }
 
+// SchemaVersion reads the database's schema version and the newest this program knows.
+func (a *App) SchemaVersion(ctx context.Context) (current, known int, err error) {
+	return a.store.SchemaVersion(ctx)
+}
+
 // ready answers 200 when the store answers a read and its schema is the one this program
 // knows, else 503 with a one-line reason.
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {

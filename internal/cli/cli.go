@@ -34,6 +34,7 @@ func commands() []command {
 		{"backup", "write a consistent copy of the database while the server runs (backup --to FILE)", runBackup},
 		{"restore", "restore a backup into a data directory without a database (restore --from FILE)", runRestore},
 		{"export", "write the whole deployment to a file while the server runs (export --to FILE)", runExport},
+		{"migrate", "bring the database's schema up to this version's (before upgrading a fleet)", runMigrate},
 		{"import", "load an export into a data directory without accounts (import --from FILE)", runImport},
 	}
 }

@@ -121,6 +121,7 @@ func (c *Config) PostgreSQL() bool { return c.DatabaseURL != "" }
 func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Listen, "listen", DefaultListen, "address to listen on (host:port)")
 	c.DataDirFlag(fs)
+	fs.BoolVar(&c.NoMigrate, "no-migrate", false, "refuse a PostgreSQL database whose schema is older than this version's instead of upgrading it (run gatehouse migrate first)")
 	fs.Func("log-level", "log level: debug, info, warn or error (default info)", func(s string) error {
 		return c.LogLevel.UnmarshalText([]byte(strings.ToLower(s)))
 	})
