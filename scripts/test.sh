@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test of Gatehouse: formatting, vet, the Go tests (unit, store conformance, the
-# end-to-end tests that drive the server with aws-sdk-go-v2, the aws CLI and boto3) and a short
-# run of each fuzz target.
+# end-to-end tests that drive the server with aws-sdk-go-v2, the aws CLI and boto3), the
+# end-to-end suite once more on PostgreSQL, and a short run of each fuzz target.
+#
+# The PostgreSQL tests start throwaway clusters on loopback (internal/pgtest) when Debian's
+# postgresql server programs are installed, and skip otherwise (GATEHOUSE_REQUIRE_POSTGRES=1,
+# which .ci/run sets, makes them fail instead); GATEHOUSE_TEST_POSTGRES=postgres://... uses a
+# server of your own instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +30,16 @@ if ! go test -count=1 -timeout 15m ./... >"$testlog" 2>&1; then
   exit 1
 fi
 cat "$testlog"
+
+# The whole end-to-end suite again, every server on PostgreSQL.
+if ! GATEHOUSE_E2E_BACKEND=postgres go test -count=1 -timeout 20m ./test/e2e >"$testlog" 2>&1; then
+  echo "FAILED on PostgreSQL:" >&2
+  grep -E '^\s*--- FAIL|^FAIL|^panic:' "$testlog" >&2 || true
+  echo "--- output:" >&2
+  cat "$testlog" >&2
+  exit 1
+fi
+echo "on PostgreSQL: $(tail -n 1 "$testlog")"
 
 # Each fuzz target runs briefly, so a parser that panics on new input fails CI. The budget is a
 # number of executions, not a duration: Go 1.26's fuzz coordinator can report a spurious

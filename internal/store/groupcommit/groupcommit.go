@@ -233,7 +233,8 @@ func (w *Writer) commit(pending []*request) int {
 		txn.Rollback(w.ctx)
 	} else if broken == nil {
 		if err := txn.Commit(w.ctx); err != nil {
-			broken = err
+			// The answer to COMMIT was lost: it may have taken effect or not.
+			broken = fmt.Errorf("commit failed, the writes may or may not have taken effect: %w", err)
 		} else {
 			w.commits.Add(1)
 			if fn := w.onBatch.Load(); fn != nil {
@@ -244,10 +245,10 @@ func (w *Writer) commit(pending []*request) int {
 	if broken != nil {
 		w.logger.ErrorContext(w.ctx, "write transaction failed", slog.Int("requests", ran), slog.String("error", broken.Error()))
 		txn.Rollback(w.ctx)
-		// Nothing of this transaction is committed: whoever was to succeed learns that it did not.
+		// Whoever was to succeed learns that the transaction failed (before or at its commit).
 		for i := range results[:ran] {
 			if results[i].err == nil && !results[i].panicked {
-				results[i].err = fmt.Errorf("%s: update: transaction not committed: %w", w.name, broken)
+				results[i].err = fmt.Errorf("%s: update: %w", w.name, broken)
 			}
 		}
 	}
