@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/gatehouse-iam/gatehouse/internal/pgtest"
 )
 
 // TestExportImportRoundTrip: a deployment with users, access keys, a console password, groups,
@@ -21,12 +23,39 @@ import (
 // provider, an MFA device, the alias and the password policy is exported while it serves and
 // imported into a new data directory; every entity reads back the same through aws-sdk-go-v2,
 // and a user's access key (a sealed secret) signs requests there. An import with another
-// master key, or into a deployment that has accounts, imports nothing.
+// master key, or into a deployment that has accounts, imports nothing. It runs between every
+// pair of backends: SQLite to SQLite, SQLite to PostgreSQL and PostgreSQL to SQLite.
 func TestExportImportRoundTrip(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name         string
+		fromPG, toPG bool
+	}{
+		{"sqlite to sqlite", false, false},
+		{"sqlite to postgres", false, true},
+		{"postgres to sqlite", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			exportImportRoundTrip(t, tc.fromPG, tc.toPG)
+		})
+	}
+}
+
+// databaseArgs are the flags that put a command's deployment in a new PostgreSQL database, or
+// none for the data directory's SQLite file.
+func databaseArgs(t *testing.T, pg bool) []string {
+	if !pg {
+		return nil
+	}
+	return []string{"--database", pgtest.Database(t)}
+}
+
+func exportImportRoundTrip(t *testing.T, fromPG, toPG bool) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	p := startProcess(t, dir)
+	fromDB, toDB := databaseArgs(t, fromPG), databaseArgs(t, toPG)
+	p := startProcess(t, dir, fromDB...)
 	root, _ := procClients(p, testRoot.KeyID, testRoot.Secret)
 	must := func(_ any, err error) {
 		t.Helper()
@@ -60,11 +89,11 @@ func TestExportImportRoundTrip(t *testing.T) {
 	must(root.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: aws.Int32(12), RequireSymbols: true}))
 
 	export := filepath.Join(t.TempDir(), "deployment.jsonl")
-	if out, err := exec.Command(gatehouseBinary(t), "export", "--data-dir", dir, "--to", export).CombinedOutput(); err != nil {
+	if out, err := exec.Command(gatehouseBinary(t), append([]string{"export", "--data-dir", dir, "--to", export}, fromDB...)...).CombinedOutput(); err != nil {
 		t.Fatalf("export: %v\n%s", err, out)
 	}
 	importInto := func(target string, env ...string) (string, error) {
-		cmd := exec.Command(gatehouseBinary(t), "import", "--data-dir", target, "--from", export)
+		cmd := exec.Command(gatehouseBinary(t), append([]string{"import", "--data-dir", target, "--from", export}, toDB...)...)
 		cmd.Env = append(withoutGatehouseEnv(os.Environ()), env...)
 		out, err := cmd.CombinedOutput()
 		return string(out), err
@@ -87,7 +116,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		t.Fatalf("a second import into the same deployment: %v %s", err, out)
 	}
 
-	q := startProcess(t, target)
+	q := startProcess(t, target, toDB...)
 	copyRoot, _ := procClients(q, testRoot.KeyID, testRoot.Secret)
 	for _, read := range []struct {
 		name string
