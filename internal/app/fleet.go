@@ -27,8 +27,10 @@ func (a *App) watchChanges(ctx context.Context) {
 	if !ok {
 		return
 	}
+	// A write may be another node's new session key as well as a credential or grant.
+	changed := func() { a.IAM.DropCaches(); a.Sessions.StoreChanged() }
 	if l, ok := a.store.(listener); ok {
-		go l.Listen(ctx, a.IAM.DropCaches)
+		go l.Listen(ctx, changed)
 	}
 	go func() {
 		t := time.NewTicker(changePoll)
@@ -51,7 +53,7 @@ func (a *App) watchChanges(ctx context.Context) {
 			}
 			if n != last || failing {
 				// Own writes count too; dropping the caches then costs a few reads, nothing more.
-				a.IAM.DropCaches()
+				changed()
 			}
 			last, failing = n, false
 		}

@@ -20,7 +20,10 @@
 // until every session they sealed has expired (RotateAfter plus MaxSessionDuration) and are
 // then pruned. A token naming a key id the node does not know makes it reload the keys from
 // the store, at most once per Options.ReloadInterval, so forged key ids cannot turn into a
-// database load.
+// database load, or once per write another node is announced to have made (StoreChanged), so
+// a forged key id cannot hide the key another node has just made either. Rotation makes one
+// key per fleet: the node that rotates looks again inside its write, which the store
+// serializes across nodes, and takes the key another node has just made instead.
 //
 // Temporary access key ids encode the account as AWS's do (the 40 bits after the first bit of
 // the base32-decoded id), so GetAccessKeyInfo answers for them without any lookup.

@@ -78,7 +78,7 @@ type Options struct {
 	// RotateAfter is how long a server key seals new tokens before a new key replaces it.
 	RotateAfter time.Duration
 	// ReloadInterval is the least time between two reloads of the keys from the store caused
-	// by tokens naming unknown key ids.
+	// by tokens naming unknown key ids, unless StoreChanged announced a write in between.
 	ReloadInterval time.Duration
 }
 
@@ -95,6 +95,8 @@ type Keyring struct {
 
 	mu         sync.Mutex // serializes reloads and rotation
 	lastReload time.Time
+	// changed is set when the store may hold keys this node has not loaded (StoreChanged).
+	changed atomic.Bool
 }
 
 // keySet is an immutable snapshot of the known keys.
@@ -170,7 +172,8 @@ type Credentials struct {
 
 // Open verifies a session token and returns its claims: ErrInvalid when it is not a token
 // this deployment sealed, ErrExpired when its session has ended. It reads the store only when
-// the token names a key this node does not know (at most once per ReloadInterval).
+// the token names a key this node does not know (at most once per ReloadInterval, or per
+// StoreChanged).
 func (k *Keyring) Open(ctx context.Context, token string) (*Claims, error) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
@@ -245,7 +248,7 @@ func (k *Keyring) refresh(ctx context.Context, id uint64) *serverKey {
 	if key := k.keys.Load().byID[id]; key != nil {
 		return key // another request reloaded meanwhile
 	}
-	if !k.lastReload.IsZero() && k.now().Sub(k.lastReload) < k.opts.ReloadInterval {
+	if !k.lastReload.IsZero() && k.now().Sub(k.lastReload) < k.opts.ReloadInterval && !k.changed.Load() {
 		return nil
 	}
 	if err := k.reloadLocked(ctx); err != nil {
@@ -254,6 +257,12 @@ func (k *Keyring) refresh(ctx context.Context, id uint64) *serverKey {
 	}
 	return k.keys.Load().byID[id]
 }
+
+// StoreChanged tells k that another node may have written to the store (the fleet's change
+// watcher calls it), so the next token naming a key k does not know reloads the keys even within
+// ReloadInterval: a key another node has just made opens here once its write is announced, even
+// right after a reload made for some other unknown key id (such as a forged token's).
+func (k *Keyring) StoreChanged() { k.changed.Store(true) }
 
 // activeKey returns the key to seal with, rotating when the newest key is older than
 // RotateAfter.
@@ -285,6 +294,7 @@ func (k *Keyring) fresh(key *serverKey) bool {
 
 // reloadLocked replaces the in-memory keys with the store's. k.mu must be held.
 func (k *Keyring) reloadLocked(ctx context.Context) error {
+	k.changed.Store(false) // before the read, so a change announced during it is kept
 	var recs []store.Record
 	err := k.store.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
@@ -332,8 +342,9 @@ func (k *Keyring) openStored(rec store.Record) (*serverKey, error) {
 	return &serverKey{id: binary.BigEndian.Uint64(idb), created: sk.Created, aead: aead}, nil
 }
 
-// rotateLocked stores a new key, prunes keys whose sessions have all ended, and reloads.
-// k.mu must be held.
+// rotateLocked stores a new key, prunes keys whose sessions have all ended, and reloads; when
+// another node has stored a fresh key since this node's last reload, it only reloads, so a fleet
+// whose nodes rotate at once makes one key. k.mu must be held.
 func (k *Keyring) rotateLocked(ctx context.Context) error {
 	var idb [keyIDLen]byte
 	raw := make([]byte, 32)
@@ -352,10 +363,20 @@ func (k *Keyring) rotateLocked(ctx context.Context) error {
 	sk := storedKey{ID: id, Sealed: sealed, Created: now}
 	// A key last sealed at created+RotateAfter; its sessions end MaxSessionDuration later.
 	cutoff := now.Add(-(k.opts.RotateAfter + MaxSessionDuration + keyRetainSlack))
+	rotated := false
 	err = k.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		rotated = false
 		recs, err := tx.List(ctx, KindKey, "", store.Query{})
 		if err != nil {
 			return err
+		}
+		// Updates are serialized fleet-wide, so this look cannot miss another node's rotation
+		// the way the reload before it can. Only a key this node opens counts, so that it is
+		// never left without one to seal with.
+		for _, rec := range recs {
+			if key, err := k.openStored(rec); err == nil && k.fresh(key) {
+				return nil
+			}
 		}
 		for _, rec := range recs {
 			var old storedKey
@@ -365,12 +386,15 @@ func (k *Keyring) rotateLocked(ctx context.Context) error {
 				}
 			}
 		}
+		rotated = true
 		return tx.Insert(ctx, store.Record{Kind: KindKey, Key: recordKey(now, id), ID: id, Data: store.Encode(sk)})
 	})
 	if err != nil {
 		return fmt.Errorf("session: store new key: %w", err)
 	}
-	k.logger.InfoContext(ctx, "session key rotated", slog.String("key_id", id))
+	if rotated {
+		k.logger.InfoContext(ctx, "session key rotated", slog.String("key_id", id))
+	}
 	return k.reloadLocked(ctx)
 }
 
