@@ -18,9 +18,9 @@ import (
 )
 
 const (
-	// MaxBatch caps the requests committed together, so that one batch's latency stays bounded
-	// under a flood of writes.
-	MaxBatch = 256
+	// DefaultMaxBatch caps the requests committed together unless the backend asks for fewer,
+	// so that one batch's latency stays bounded under a flood of writes.
+	DefaultMaxBatch = 256
 	// queueSize is how many Updates may wait for the writer before callers block on sending.
 	queueSize = 1024
 )
@@ -54,6 +54,7 @@ type Writer struct {
 	backend Backend
 	logger  *slog.Logger
 	ctx     context.Context // the statements' context; never cancelled
+	max     int             // requests per batch at most
 
 	queue chan *request
 	done  chan struct{}
@@ -62,11 +63,15 @@ type Writer struct {
 	onBatch atomic.Pointer[func(requests int)] // told each committed batch's size
 }
 
-// New starts a writer over backend. Statements run under ctx without its cancellation: an
-// interrupted statement could roll back the whole batch, so callers' contexts are checked
-// between statements instead.
-func New(ctx context.Context, name string, backend Backend, logger *slog.Logger) *Writer {
+// New starts a writer over backend that commits at most maxBatch requests together (0 means
+// DefaultMaxBatch). Statements run under ctx without its cancellation: an interrupted statement
+// could roll back the whole batch, so callers' contexts are checked between statements instead.
+func New(ctx context.Context, name string, backend Backend, logger *slog.Logger, maxBatch int) *Writer {
+	if maxBatch <= 0 {
+		maxBatch = DefaultMaxBatch
+	}
 	w := &Writer{
+		max:     maxBatch,
 		name:    name,
 		backend: backend,
 		logger:  logger,
@@ -158,7 +163,7 @@ func (w *Writer) Close() {
 // loop takes whatever Updates are queued as one batch and commits them together, until Close.
 func (w *Writer) loop() {
 	defer close(w.done)
-	batch := make([]*request, 0, MaxBatch)
+	batch := make([]*request, 0, w.max)
 	for {
 		r, ok := <-w.queue
 		if !ok {
@@ -166,7 +171,7 @@ func (w *Writer) loop() {
 		}
 		batch = append(batch[:0], r)
 	fill:
-		for len(batch) < MaxBatch {
+		for len(batch) < w.max {
 			select {
 			case r, ok := <-w.queue:
 				if !ok {

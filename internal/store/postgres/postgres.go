@@ -26,6 +26,12 @@ var ErrClosed = errors.New("postgres: store is closed")
 // the writer for ever.
 const statementTimeout = 30 * time.Second
 
+// maxBatch caps the requests of one write transaction. Each request runs in a savepoint, a
+// subtransaction that gets its own transaction id when it writes; PostgreSQL keeps 64 of them per
+// transaction in shared memory (PGPROC_MAX_CACHED_SUBXIDS), and past that every other session's
+// visibility checks consult pg_subtrans while the transaction is open.
+const maxBatch = 64
+
 // Options change how Open treats the database.
 type Options struct {
 	// NoMigrate refuses a database whose schema is older than this program's instead of
@@ -104,7 +110,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger, opts Options) (_
 	if s.pool, err = pgxpool.NewWithConfig(ctx, pcfg); err != nil {
 		return nil, fmt.Errorf("postgres: connect to %s: %w", Redact(dsn), unavailable(err))
 	}
-	s.writer = groupcommit.New(ctx, "postgres", s, s.logger)
+	s.writer = groupcommit.New(ctx, "postgres", s, s.logger, maxBatch)
 	s.logger.InfoContext(ctx, "opened store", slog.Int("schema_version", version), slog.Int("readers", int(pcfg.MaxConns)))
 	return s, nil
 }
@@ -147,15 +153,21 @@ func (s *Store) View(ctx context.Context, fn func(ctx context.Context, tx store.
 		return ErrClosed
 	}
 	defer s.gate.Leave()
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	c, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: view: %w", unavailable(err))
 	}
+	v := &viewConn{c: c}
 	defer func() {
-		// Read-only: rolling back ends it as well as a commit would. A panic in fn passes through.
-		_ = ptx.Rollback(context.WithoutCancel(ctx))
+		// Read-only: rolling back ends it as well as a commit would. A connection whose
+		// transaction cannot be ended is closed rather than handed out again. A panic in fn
+		// passes through.
+		if err := v.end(context.WithoutCancel(ctx)); err != nil {
+			_ = c.Conn().Close(context.WithoutCancel(ctx))
+		}
+		c.Release()
 	}()
-	return fn(ctx, &tx{q: ptx})
+	return fn(ctx, &tx{q: v})
 }
 
 // Update runs fn in a write transaction and commits it, durably, when fn returns nil; fn's
@@ -174,6 +186,10 @@ func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, tx stor
 type writeTxn struct {
 	s *Store
 	c *pgx.Conn
+	// released is false while the savepoint of the last request that kept its writes is still
+	// open: its RELEASE goes out with the next request's SAVEPOINT (or the COMMIT), in the same
+	// round trip, saving one per request.
+	released *bool
 }
 
 // Begin implements groupcommit.Backend: it reconnects when the last connection was dropped,
@@ -186,7 +202,8 @@ func (s *Store) Begin(ctx context.Context) (groupcommit.Txn, error) {
 		}
 		s.wconn = c
 	}
-	w := writeTxn{s, s.wconn}
+	released := true
+	w := writeTxn{s, s.wconn, &released}
 	// One round trip: the simple protocol runs both statements.
 	if err := w.exec(ctx, "BEGIN; "+sqlLockWriters); err != nil {
 		w.Rollback(ctx)
@@ -195,8 +212,12 @@ func (s *Store) Begin(ctx context.Context) (groupcommit.Txn, error) {
 	return w, nil
 }
 
-// exec runs one statement of the transaction under statementTimeout.
+// exec runs statements of the transaction under statementTimeout, after the pending RELEASE.
 func (w writeTxn) exec(ctx context.Context, sql string) error {
+	if !*w.released {
+		sql = sqlRelease + "; " + sql
+		*w.released = true
+	}
 	ctx, cancel := context.WithTimeout(ctx, statementTimeout)
 	defer cancel()
 	if _, err := w.c.Exec(ctx, sql); err != nil {
@@ -217,14 +238,13 @@ func (w writeTxn) Run(ctx context.Context, fn func(ctx context.Context, tx store
 		err = fmt.Errorf("postgres: update: %w", t.broken)
 	}
 	if err != nil {
-		if rbErr := w.exec(ctx, sqlRollbackTo); rbErr != nil {
+		if rbErr := w.exec(ctx, sqlRollbackTo+"; "+sqlRelease); rbErr != nil {
 			return err, rbErr
 		}
+		return err, nil
 	}
-	if relErr := w.exec(ctx, sqlRelease); relErr != nil {
-		return err, relErr
-	}
-	return err, nil
+	*w.released = false
+	return nil, nil
 }
 
 // Commit counts the change, tells the listening nodes, and commits, in one round trip:
@@ -244,6 +264,7 @@ func (w writeTxn) Commit(ctx context.Context) error {
 
 // Rollback ends the transaction, dropping the connection when that fails.
 func (w writeTxn) Rollback(ctx context.Context) {
+	*w.released = true // ROLLBACK ends the savepoints too
 	if err := w.exec(ctx, "ROLLBACK"); err != nil {
 		w.drop(ctx, err)
 	}

@@ -31,3 +31,9 @@ func openTest(t testing.TB) *postgres.Store {
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) })
 }
+
+// BenchmarkStore runs the backend-independent store benchmarks on PostgreSQL (the database on
+// the same machine; comparable with internal/store/sqlite's BenchmarkStore).
+func BenchmarkStore(b *testing.B) {
+	storetest.Benchmark(b, func(b *testing.B) store.Store { return openTest(b) })
+}

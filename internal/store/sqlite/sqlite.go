@@ -106,7 +106,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (_ *Store, err 
 		s.readers <- c
 	}
 
-	s.writer = groupcommit.New(ctx, "sqlite", s, s.logger)
+	s.writer = groupcommit.New(ctx, "sqlite", s, s.logger, 0)
 	s.logger.InfoContext(ctx, "opened store", slog.Int("schema_version", version), slog.Int("readers", n))
 	return s, nil
 }

@@ -1,138 +1,14 @@
 package sqlite_test
 
 import (
-	"context"
-	"fmt"
-	"math/rand/v2"
-	"runtime"
-	"sync/atomic"
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 )
 
-// userRecord is a record shaped like an IAM user's.
-func userRecord(i int64) store.Record {
-	key := fmt.Sprintf("user-%08d", i)
-	return store.Record{
-		Account: "123456789012", Kind: store.KindUser, Key: key, ID: fmt.Sprintf("AIDA%016d", i), Path: "/",
-		Data: []byte(`{"id":"AIDA` + key + `","name":"` + key + `","path":"/","created":"2026-01-02T03:04:05Z"}`),
-	}
-}
-
-// insertUsers stores users records shaped like IAM users, keys user-00000000 onwards, in one
-// write.
-func insertUsers(b *testing.B, s store.Store, users int64) {
-	b.Helper()
-	err := s.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
-		for i := range users {
-			if err := tx.Insert(ctx, userRecord(i)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-}
-
-// BenchmarkUpdateParallel measures durable inserts (each its own Update, as one CreateUser) from
-// many concurrent callers, which group commit turns into few fsyncs. clients is the number of
-// concurrent callers.
-func BenchmarkUpdateParallel(b *testing.B) {
-	for _, clients := range []int{1, 16, 64, 256} {
-		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			s := openTemp(b)
-			var next atomic.Int64
-			b.SetParallelism(max(1, clients/runtime.GOMAXPROCS(0)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				ctx := context.Background()
-				for pb.Next() {
-					rec := userRecord(next.Add(1))
-					if err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error { return tx.Insert(ctx, rec) }); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
-		})
-	}
-}
-
-// BenchmarkViewGet measures point reads by key from concurrent callers: one View with one Get,
-// and one View with two (an authenticated GetUser reads the access key and the user).
-func BenchmarkViewGet(b *testing.B) {
-	const users = 10000
-	s := openTemp(b)
-	insertUsers(b, s, users)
-	for _, gets := range []int{1, 2} {
-		b.Run(fmt.Sprintf("gets=%d", gets), func(b *testing.B) {
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				ctx := context.Background()
-				rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-				for pb.Next() {
-					err := s.View(ctx, func(ctx context.Context, tx store.Tx) error {
-						for range gets {
-							want := userRecord(rng.Int64N(users))
-							got, err := tx.Get(ctx, want.Kind, want.Account, want.Key)
-							if err != nil {
-								return err
-							}
-							if got.ID != want.ID {
-								return fmt.Errorf("Get(%q).ID = %q, want %q", want.Key, got.ID, want.ID)
-							}
-						}
-						return nil
-					})
-					if err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "views/s")
-		})
-	}
-}
-
-// BenchmarkListPathPrefix measures one page of List over an account of 30,000 users with a
-// PathPrefix that matches every user ("dense") or one user ("sparse"). No index holds the path:
-// a sparse prefix reads every row of the kind. An index on (account, kind, key, path) made the
-// sparse case 2x faster here (24x through the server) but cost every durable write 10-17%.
-func BenchmarkListPathPrefix(b *testing.B) {
-	const users = 30000
-	s := openTemp(b)
-	insertUsers(b, s, users)
-	sparse := userRecord(users)
-	sparse.Path = "/sparse/"
-	if err := s.Update(context.Background(), func(ctx context.Context, tx store.Tx) error { return tx.Insert(ctx, sparse) }); err != nil {
-		b.Fatal(err)
-	}
-	for _, c := range []struct {
-		name   string
-		prefix string
-		want   int
-	}{{"dense", "/", 101}, {"sparse", "/sparse/", 1}} {
-		b.Run(c.name, func(b *testing.B) {
-			ctx := context.Background()
-			for b.Loop() {
-				err := s.View(ctx, func(ctx context.Context, tx store.Tx) error {
-					recs, err := tx.List(ctx, store.KindUser, "123456789012", store.Query{PathPrefix: c.prefix, Limit: 101})
-					if err == nil && len(recs) != c.want {
-						err = fmt.Errorf("listed %d records, want %d", len(recs), c.want)
-					}
-					return err
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+// BenchmarkStore runs the backend-independent store benchmarks on SQLite files (the results
+// are comparable with internal/store/postgres's BenchmarkStore).
+func BenchmarkStore(b *testing.B) {
+	storetest.Benchmark(b, func(b *testing.B) store.Store { return openTemp(b) })
 }

@@ -268,7 +268,7 @@ func TestGroupCommit(t *testing.T) {
 			t.Errorf("Update %d: %v", i, err)
 		}
 	}
-	// The blocked batch, then all n in one more (groupcommit.MaxBatch is above n).
+	// The blocked batch, then all n in one more (groupcommit.DefaultMaxBatch is above n).
 	if got := s.writer.Commits() - before; got > 2 {
 		t.Errorf("%d Updates took %d commits, want at most 2", n, got)
 	}
