@@ -105,6 +105,8 @@ type Generator struct {
 	transport *http.Transport
 	client    *http.Client
 	logger    *slog.Logger
+	// role is the AssumeRole phase's role and caller, made by Run before the phases.
+	role *roleCaller
 }
 
 // New validates cfg, fills its defaults and returns a generator for it. logger receives a line
@@ -204,6 +206,14 @@ func (g *Generator) Run(ctx context.Context) (*Report, error) {
 		}
 		rep.UsersCreated++
 	}
+	if slices.Contains(g.cfg.Ops, AssumeRole) {
+		rc, err := g.setUpAssumeRole(ctx, rep.RunID)
+		if err != nil {
+			return rep, err
+		}
+		g.role = rc
+		rep.UsersCreated++
+	}
 	for _, op := range g.cfg.Ops {
 		g.logger.InfoContext(ctx, "phase start", slog.String("op", string(op)), slog.Int("concurrency", g.cfg.Concurrency),
 			slog.Duration("warmup", g.cfg.Warmup), slog.Duration("duration", g.cfg.Duration))
@@ -239,6 +249,9 @@ func (g *Generator) phase(ctx context.Context, op Op, rep *Report) (Result, uint
 	clients := make([]*client, g.cfg.Concurrency)
 	for i := range clients {
 		clients[i] = g.newClient(ctx, i, rep.RunID)
+		if op == AssumeRole {
+			clients[i].creds = g.role.creds
+		}
 	}
 	start := time.Now()
 	w := window{from: start.Add(g.cfg.Warmup)}
@@ -284,6 +297,8 @@ type client struct {
 	req    *http.Request
 	// curBody is the body of the request being sent, for GetBody.
 	curBody []byte
+	// lastBody is the last answer's body, kept for the setup calls that read it.
+	lastBody []byte
 	// namePrefix is CreateUser's body up to the per-request counter.
 	namePrefix []byte
 	seq        int
@@ -355,6 +370,8 @@ func (g *Generator) fixedBody(op Op, target string) []byte {
 		return []byte("Action=ListUsers&Version=" + iamVersion + "&MaxItems=" + strconv.Itoa(g.cfg.ListMaxItems))
 	case GetCallerIdentity:
 		return []byte("Action=GetCallerIdentity&Version=" + stsVersion)
+	case AssumeRole:
+		return []byte("Action=AssumeRole&Version=" + stsVersion + "&RoleSessionName=bench&RoleArn=" + url.QueryEscape(g.role.roleARN))
 	}
 	return nil
 }
@@ -392,6 +409,11 @@ func (c *client) loop(ctx context.Context, op Op, w window, fixed []byte, fixedH
 // send signs body for service at signTime, sends it and reads the whole response. It returns
 // the status, the start of the body when the status is not 200, and when the request was sent.
 func (c *client) send(ctx context.Context, body []byte, hash, service string, signTime time.Time) (status int, errBody string, sent time.Time, err error) {
+	return c.sendFull(ctx, body, hash, service, signTime, false)
+}
+
+// sendFull is send that, with keep, also keeps a 200 answer's body in c.lastBody.
+func (c *client) sendFull(ctx context.Context, body []byte, hash, service string, signTime time.Time, keep bool) (status int, errBody string, sent time.Time, err error) {
 	c.curBody = body
 	c.req.Body, _ = c.getBody()
 	c.req.ContentLength = int64(len(body))
@@ -407,7 +429,12 @@ func (c *client) send(ctx context.Context, body []byte, hash, service string, si
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
 		// Reading to the end lets the transport reuse the connection.
-		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		if keep {
+			c.lastBody, err = io.ReadAll(resp.Body)
+		} else {
+			_, err = io.Copy(io.Discard, resp.Body)
+		}
+		if err != nil {
 			c.resetRequest(ctx)
 			return 0, "", sent, fmt.Errorf("read response: %w", err)
 		}

@@ -14,6 +14,9 @@ const (
 	CreateUser        Op = "CreateUser"
 	ListUsers         Op = "ListUsers"
 	GetCallerIdentity Op = "GetCallerIdentity"
+	// AssumeRole is signed by an IAM user the run creates (AWS refuses root's AssumeRole), for
+	// a role whose trust policy names that user.
+	AssumeRole Op = "AssumeRole"
 )
 
 // API versions of the Query protocol, sent as the Version parameter.
@@ -25,20 +28,16 @@ const (
 // DefaultOps returns the operations run when none are chosen, in the order they run.
 func DefaultOps() []Op { return []Op{GetUser, CreateUser, ListUsers, GetCallerIdentity} }
 
+// knownOps are the operations ParseOps accepts: the default ones and AssumeRole, which needs a
+// user and a role made for it first.
+func knownOps() []Op { return append(DefaultOps(), AssumeRole) }
+
 // Service returns the SigV4 signing name of the service that serves o: "iam" or "sts".
 func (o Op) Service() string {
-	if o == GetCallerIdentity {
+	if o == GetCallerIdentity || o == AssumeRole {
 		return "sts"
 	}
 	return "iam"
-}
-
-// version returns the Query API version of o's service.
-func (o Op) version() string {
-	if o == GetCallerIdentity {
-		return stsVersion
-	}
-	return iamVersion
 }
 
 // ParseOps parses a comma-separated list of operation names (case-insensitive, spaces around
@@ -54,7 +53,7 @@ func ParseOps(s string) ([]Op, error) {
 		case name == "":
 			return nil, fmt.Errorf("empty operation name in %q", s)
 		case !ok:
-			return nil, fmt.Errorf("unknown operation %q (known: %s)", name, joinOps(DefaultOps()))
+			return nil, fmt.Errorf("unknown operation %q (known: %s)", name, joinOps(knownOps()))
 		case seen[op]:
 			return nil, fmt.Errorf("operation %s given twice", op)
 		}
@@ -65,7 +64,7 @@ func ParseOps(s string) ([]Op, error) {
 }
 
 func lookupOp(name string) (Op, bool) {
-	for _, op := range DefaultOps() {
+	for _, op := range knownOps() {
 		if strings.EqualFold(name, string(op)) {
 			return op, true
 		}

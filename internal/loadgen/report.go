@@ -21,7 +21,7 @@ func WriteText(w io.Writer, r *Report) error {
 	}
 	fmt.Fprintf(&b, "\nusers created: %d", r.UsersCreated)
 	if r.UsersCreated > 0 {
-		fmt.Fprintf(&b, " (names bench-target-%s and bench-%s-*, not deleted)", r.RunID, r.RunID)
+		fmt.Fprintf(&b, " (names bench-target-%s, bench-caller-%s and bench-%s-*, not deleted)", r.RunID, r.RunID, r.RunID)
 	}
 	b.WriteByte('\n')
 	for _, res := range r.Results {
