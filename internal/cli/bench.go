@@ -29,7 +29,7 @@ The exit status is 1 when any request failed; the report is printed first.`)
 	fs.IntVar(&cfg.Concurrency, "concurrency", loadgen.DefaultConcurrency, "number of concurrent clients, each with one request in flight")
 	fs.DurationVar(&cfg.Duration, "duration", loadgen.DefaultDuration, "measured time of each operation")
 	fs.DurationVar(&cfg.Warmup, "warmup", loadgen.DefaultWarmup, "time each operation runs before it is measured (0 for none)")
-	fs.Func("ops", "comma-separated operations to run, in this order, each as its own phase (default "+benchOpNames(loadgen.DefaultOps())+")", func(s string) error {
+	fs.Func("ops", "comma-separated operations to run, in this order, each as its own phase (default "+benchOpNames(loadgen.DefaultOps())+"; also AssumeRole, signed by an IAM user the run creates for a role that trusts it)", func(s string) error {
 		ops, err := loadgen.ParseOps(s)
 		cfg.Ops = ops
 		return err
