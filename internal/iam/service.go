@@ -23,7 +23,9 @@ type Service struct {
 	ids    IDSource
 	logger *slog.Logger
 	creds  credCache
-	guard  *guard // authorization: the reference and the policy caches (authorize.go)
+	// users caches GetUser's reads, under the same epochs as the credentials (users.go).
+	users epochCache[*store.User]
+	guard *guard // authorization: the reference and the policy caches (authorize.go)
 	// passwords hashes console passwords and limits failed attempts (passwords.go).
 	passwords *passwordGuard
 	// denials seals AccessDenied details for DecodeAuthorizationMessage; nil leaves them out.

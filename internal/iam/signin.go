@@ -228,8 +228,10 @@ func (s *Service) verifyAnyMFA(ctx context.Context, in PasswordSignIn, userID st
 }
 
 // recordPasswordUse sets the user's PasswordLastUsed, which GetUser and ListUsers show. It
-// changes no credential or grant, so no cache is invalidated (as RecordKeyUse).
+// changes no credential or grant, so only the caches of entities read (GetUser's) are made
+// stale, not the credentials and grants (as RecordKeyUse).
 func (s *Service) recordPasswordUse(ctx context.Context, account, userID string) error {
+	defer s.creds.epoch.Add(1)
 	return s.internal(ctx, s.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		u, rec, err := store.LoadByID[store.User](ctx, tx, store.KindUser, userID)
 		if isNotFound(err) {

@@ -97,17 +97,35 @@ func (s *Service) GetUser(ctx context.Context, in *iam.GetUserInput) (*iam.GetUs
 		}
 		name = p.UserName
 	}
-	var u *store.User
-	err := s.view(ctx, func(ctx context.Context, tx store.Tx) (err error) {
-		u, err = loadUser(ctx, tx, p.Account, name)
-		return err
-	})
+	u, err := s.cachedUser(ctx, p.Account, name)
 	if err != nil {
 		return nil, err
 	}
 	out := sdkUser(p.Account, u, true)
 	out.PasswordLastUsed = u.PasswordLastUsed
 	return &iam.GetUserOutput{User: &out}, nil
+}
+
+// cachedUser reads a user by name for GetUser, the API's most frequent read, from the node's
+// cache when no write has committed since it was read (on this node, or on another node of a
+// fleet, which the change watcher reports), and for at most credCacheTTL: the same bound as the
+// authorization caches, within IAM's eventual consistency. The cached user is never modified.
+func (s *Service) cachedUser(ctx context.Context, account, name string) (*store.User, error) {
+	key := account + "\x00" + nameKey(name)
+	now, epoch := s.now(), s.creds.epoch.Load()
+	if u, ok := s.users.get(key, epoch, now); ok {
+		return u, nil
+	}
+	var u *store.User
+	err := s.view(ctx, func(ctx context.Context, tx store.Tx) (err error) {
+		u, err = loadUser(ctx, tx, account, name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.users.put(key, u, epoch, now)
+	return u, nil
 }
 
 // getRootUser describes the account's root user, as GetUser does for root credentials.
