@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -61,7 +62,7 @@ func (s *Service) LookupAccessKey(ctx context.Context, accessKeyID string) (*Cre
 		if err != nil {
 			return fmt.Errorf("iam: owner of access key %s: %w", key.ID, err)
 		}
-		p.Type, p.ARN, p.UserID, p.UserName = principal.User, userARN(rec.Account, u), u.ID, u.Name
+		p.Type, p.ARN, p.UserID, p.UserName = principal.User, entity.UserARN(rec.Account, u), u.ID, u.Name
 		return nil
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/policy"
@@ -161,7 +162,7 @@ func (s *Service) gather(ctx context.Context, tx store.Tx, p *principal.Principa
 		}
 		roleARN := sess.RoleARN
 		if role != nil {
-			roleARN = arn(account, "role", role.Path, role.Name)
+			roleARN = entity.ARN(account, "role", role.Path, role.Name)
 			g.tags = role.Tags
 		} else {
 			g.gone = true
@@ -191,7 +192,7 @@ func (s *Service) gather(ctx context.Context, tx store.Tx, p *principal.Principa
 			switch {
 			case user != nil:
 				// A resource policy naming the federating user applies to its sessions.
-				g.caller.RoleARN, g.caller.RoleID = arn(account, "user", user.Path, user.Name), userID
+				g.caller.RoleARN, g.caller.RoleID = entity.ARN(account, "user", user.Path, user.Name), userID
 			case userID == p.Account:
 				// Federated by the root user, whose permissions are everything: the session
 				// policies alone decide.
@@ -258,7 +259,7 @@ func mergeSessionTags(tags []store.Tag, session map[string]string) []store.Tag {
 // its permissions boundary to boundary. For a user it adds those of its groups too. It
 // returns the entity's metadata (nil when it no longer exists: it then has no policies) and
 // its account.
-func (s *Service) gatherEntity(ctx context.Context, tx store.Tx, kind store.Kind, id string, identity, boundary *policyList) (*entityMeta, string, error) {
+func (s *Service) gatherEntity(ctx context.Context, tx store.Tx, kind store.Kind, id string, identity, boundary *policyList) (*store.Meta, string, error) {
 	rec, err := tx.GetByID(ctx, kind, id)
 	if isNotFound(err) {
 		return nil, "", nil
@@ -266,8 +267,8 @@ func (s *Service) gatherEntity(ctx context.Context, tx store.Tx, kind store.Kind
 	if err != nil {
 		return nil, "", err
 	}
-	var m entityMeta
-	if err := decodeMeta(rec, &m); err != nil {
+	var m store.Meta
+	if err := store.DecodeMeta(rec, &m); err != nil {
 		return nil, "", err
 	}
 	account := rec.Account
@@ -297,22 +298,9 @@ func (s *Service) gatherEntity(ctx context.Context, tx store.Tx, kind store.Kind
 	return &m, account, nil
 }
 
-func decodeMeta(rec store.Record, m *entityMeta) error {
-	if err := store.Decode(rec, m); err != nil {
-		return err
-	}
-	if m.Path == "" {
-		m.Path = rec.Path
-	}
-	if m.Path == "" {
-		m.Path = "/"
-	}
-	return nil
-}
-
 // gatherOwn adds the inline and attached policies of one user, group or role.
 func (s *Service) gatherOwn(ctx context.Context, tx store.Tx, account string, kind store.Kind, id string, inlineKind types.PolicySourceType, l *policyList) error {
-	recs, err := tx.List(ctx, store.KindInlinePolicy, account, store.Query{Prefix: childKey(id, "")})
+	recs, err := tx.List(ctx, store.KindInlinePolicy, account, store.Query{Prefix: store.ChildKey(id, "")})
 	if err != nil {
 		return err
 	}
@@ -327,7 +315,7 @@ func (s *Service) gatherOwn(ctx context.Context, tx store.Tx, account string, ki
 		}
 		l.add(p, authz.Source{Type: authz.IdentityPolicy, ID: ip.Name}, inlineKind)
 	}
-	links, err := tx.LinksFrom(ctx, account, store.LinkAttached, PrincipalRef(kind, id))
+	links, err := tx.LinksFrom(ctx, account, store.LinkAttached, store.PrincipalRef(kind, id))
 	if err != nil {
 		return err
 	}
@@ -357,7 +345,7 @@ func (s *Service) addManaged(ctx context.Context, tx store.Tx, account, policyAR
 // managedDocument returns the default version's document of a customer- or AWS-managed
 // policy, "" when there is none.
 func managedDocument(ctx context.Context, tx store.Tx, account, policyARN string) (string, types.PolicySourceType, error) {
-	m, err := findPolicy(ctx, tx, account, policyARN)
+	m, err := entity.FindPolicy(ctx, tx, account, policyARN)
 	if err != nil {
 		if isNotFound(err) {
 			return "", "", nil
@@ -367,10 +355,10 @@ func managedDocument(ctx context.Context, tx store.Tx, account, policyARN string
 	if m == nil {
 		return "", "", nil
 	}
-	if m.aws != nil {
-		return m.aws.Document, types.PolicySourceTypeAwsManaged, nil
+	if m.AWS != nil {
+		return m.AWS.Document, types.PolicySourceTypeAwsManaged, nil
 	}
-	v, err := store.Load[store.PolicyVersion](ctx, tx, store.KindPolicyVersion, account, childKey(m.local.ID, m.local.DefaultVersionID))
+	v, err := store.Load[store.PolicyVersion](ctx, tx, store.KindPolicyVersion, account, store.ChildKey(m.Local.ID, m.Local.DefaultVersionID))
 	if isNotFound(err) {
 		return "", "", nil
 	}

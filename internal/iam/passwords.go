@@ -48,7 +48,7 @@ func passwordGuardFor(p password.Params) *passwordGuard {
 	}
 }
 
-func userLimitKey(account, userName string) string { return account + "/" + nameKey(userName) }
+func userLimitKey(account, userName string) string { return account + "/" + store.NameKey(userName) }
 
 // wait is how long an attempt for the user from source must still wait.
 func (g *passwordGuard) wait(account, userName, source string, now time.Time) time.Duration {

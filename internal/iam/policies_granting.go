@@ -13,6 +13,7 @@ import (
 
 	arnpkg "github.com/gatehouse-iam/gatehouse/arn"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/servicedata"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/policy"
@@ -152,18 +153,18 @@ func (s *Service) identityPolicies(ctx context.Context, tx store.Tx, account str
 	if arnAccount(identityARN) != account {
 		return nil, missing // IAM sees only the caller's account; authorization refused others
 	}
-	rec, err := tx.Get(ctx, kind, account, nameKey(name))
+	rec, err := tx.Get(ctx, kind, account, store.NameKey(name))
 	if isNotFound(err) {
 		return nil, missing
 	}
 	if err != nil {
 		return nil, err
 	}
-	var m entityMeta
-	if err := decodeMeta(rec, &m); err != nil {
+	var m store.Meta
+	if err := store.DecodeMeta(rec, &m); err != nil {
 		return nil, err
 	}
-	if arn(account, typ, m.Path, m.Name) != identityARN {
+	if entity.ARN(account, typ, m.Path, m.Name) != identityARN {
 		return nil, missing // an ARN spells the path and the name exactly
 	}
 	var out []grantingPolicy
@@ -189,7 +190,7 @@ func (s *Service) identityPolicies(ctx context.Context, tx store.Tx, account str
 		}
 		groups = append(groups, g)
 	}
-	sort.Slice(groups, func(i, j int) bool { return nameKey(groups[i].Name) < nameKey(groups[j].Name) })
+	sort.Slice(groups, func(i, j int) bool { return store.NameKey(groups[i].Name) < store.NameKey(groups[j].Name) })
 	for _, g := range groups {
 		if err := s.ownGrantingPolicies(ctx, tx, account, store.KindGroup, g.ID, g.Name, seen, &out); err != nil {
 			return nil, err

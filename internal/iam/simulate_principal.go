@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
@@ -63,18 +64,18 @@ func (s *Service) loadPolicySource(ctx context.Context, account, sourceARN strin
 	}
 	src := &policySource{kind: kind, arn: sourceARN}
 	err := s.view(ctx, func(ctx context.Context, tx store.Tx) error {
-		rec, err := tx.Get(ctx, kind, account, nameKey(name))
+		rec, err := tx.Get(ctx, kind, account, store.NameKey(name))
 		if isNotFound(err) {
 			return missing
 		}
 		if err != nil {
 			return err
 		}
-		var m entityMeta
-		if err := decodeMeta(rec, &m); err != nil {
+		var m store.Meta
+		if err := store.DecodeMeta(rec, &m); err != nil {
 			return err
 		}
-		if arn(account, typ, m.Path, m.Name) != sourceARN {
+		if entity.ARN(account, typ, m.Path, m.Name) != sourceARN {
 			return missing // an ARN spells the path and the name exactly
 		}
 		if kind == store.KindGroup {
