@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -29,15 +30,15 @@ type target struct {
 
 // accessesFor turns a decoded request into the authorization questions it asks: one, or two
 // for a rename.
-func (s *Service) accessesFor(ctx context.Context, p *principal.Principal, g *opGuard, in input) ([]Access, error) {
-	acc := Access{Action: g.ref.Action, Resource: listResource(g.ref.Action, p.Account, in)}
+func (s *Service) accessesFor(ctx context.Context, p *principal.Principal, g *opGuard, in input) ([]enforce.Access, error) {
+	acc := enforce.Access{Action: g.ref.Action, Resource: listResource(g.ref.Action, p.Account, in)}
 	var t *target
 	if len(g.ref.Resources) > 0 {
 		var err error
 		if t, err = s.findTarget(ctx, p, g.ref.Action, in); err != nil {
 			return nil, err
 		}
-		acc.Resource, acc.display = t.arn, t.display
+		acc.Resource, acc.Display = t.arn, t.display
 		if a := arnAccount(t.arn); a != "" && a != p.Account {
 			// A resource of another account is decided as a cross-account request: IAM
 			// resources have no resource-based policy, so it is denied. The handler would act
@@ -47,10 +48,10 @@ func (s *Service) accessesFor(ctx context.Context, p *principal.Principal, g *op
 		acc.Keys = s.guard.resourceKeys(serviceOf(g.ref.Action), t, g.ref.Resources)
 	}
 	acc.Keys = append(acc.Keys, actionKeys(g.ref.Keys, in, t)...)
-	accs := []Access{acc}
+	accs := []enforce.Access{acc}
 	if t != nil && t.newARN != "" && t.newARN != t.arn {
 		renamed := acc
-		renamed.Resource, renamed.display = t.newARN, t.newDisplay
+		renamed.Resource, renamed.Display = t.newARN, t.newDisplay
 		accs = append(accs, renamed)
 	}
 	return accs, nil
@@ -90,7 +91,7 @@ func serviceOf(action string) string {
 // resourceKeys are the condition keys the reference lists for t's resource type (and for the
 // action's use of it): its tags as aws:ResourceTag/KEY and, for users and roles,
 // iam:ResourceTag/KEY.
-func (g *guard) resourceKeys(service string, t *target, uses []resourceRef) []ContextKey {
+func (g *guard) resourceKeys(service string, t *target, uses []resourceRef) []enforce.ContextKey {
 	if len(t.tags) == 0 {
 		return nil
 	}
@@ -100,14 +101,14 @@ func (g *guard) resourceKeys(service string, t *target, uses []resourceRef) []Co
 			keys = append(keys[:len(keys):len(keys)], u.Keys...)
 		}
 	}
-	var out []ContextKey
+	var out []enforce.ContextKey
 	for _, k := range keys {
 		prefix, ok := strings.CutSuffix(k, "${TagKey}")
 		if !ok || !strings.HasSuffix(prefix, "ResourceTag/") {
 			continue
 		}
 		for _, tag := range t.tags {
-			out = append(out, ContextKey{Name: prefix + tag.Key, Values: []string{tag.Value}})
+			out = append(out, enforce.ContextKey{Name: prefix + tag.Key, Values: []string{tag.Value}})
 		}
 	}
 	return out
@@ -150,20 +151,20 @@ func inputKeyField(key string) string {
 
 // actionKeys are the values of the action-level condition keys the reference lists for the
 // action, from the request's parameters and the target.
-func actionKeys(keys []string, in input, t *target) []ContextKey {
-	var out []ContextKey
+func actionKeys(keys []string, in input, t *target) []enforce.ContextKey {
+	var out []enforce.ContextKey
 	for _, k := range keys {
 		switch k {
 		case "aws:RequestTag/${TagKey}":
 			tk, tv := in.tags("Tags")
 			for i := range tk {
-				out = append(out, ContextKey{Name: "aws:RequestTag/" + tk[i], Values: []string{tv[i]}})
+				out = append(out, enforce.ContextKey{Name: "aws:RequestTag/" + tk[i], Values: []string{tv[i]}})
 			}
 		case "aws:TagKeys":
 			if tk, _ := in.tags("Tags"); tk != nil {
-				out = append(out, ContextKey{Name: k, Values: tk, Multi: true})
+				out = append(out, enforce.ContextKey{Name: k, Values: tk, Multi: true})
 			} else if vals, _, ok := in.values("TagKeys"); ok {
-				out = append(out, ContextKey{Name: k, Values: vals, Multi: true})
+				out = append(out, enforce.ContextKey{Name: k, Values: vals, Multi: true})
 			}
 		case "iam:PermissionsBoundary":
 			// The boundary the request sets (CreateUser, PutUserPermissionsBoundary, ...), else
@@ -173,7 +174,7 @@ func actionKeys(keys []string, in input, t *target) []ContextKey {
 				b = t.boundary
 			}
 			if b != "" {
-				out = append(out, ContextKey{Name: k, Values: []string{b}})
+				out = append(out, enforce.ContextKey{Name: k, Values: []string{b}})
 			}
 		case "iam:ResourceTag/${TagKey}", "aws:ResourceTag/${TagKey}":
 			if t == nil {
@@ -181,14 +182,14 @@ func actionKeys(keys []string, in input, t *target) []ContextKey {
 			}
 			prefix := strings.TrimSuffix(k, "${TagKey}")
 			for _, tag := range t.tags {
-				out = append(out, ContextKey{Name: prefix + tag.Key, Values: []string{tag.Value}})
+				out = append(out, enforce.ContextKey{Name: prefix + tag.Key, Values: []string{tag.Value}})
 			}
 		default:
 			if f := inputKeyField(k); f != "" {
 				if vals, multi, ok := in.values(f); ok {
-					out = append(out, ContextKey{Name: k, Values: vals, Multi: multi})
+					out = append(out, enforce.ContextKey{Name: k, Values: vals, Multi: multi})
 				} else if k == "iam:ServiceSpecificCredentialServiceName" && t != nil && t.credentialService != "" {
-					out = append(out, ContextKey{Name: k, Values: []string{t.credentialService}})
+					out = append(out, enforce.ContextKey{Name: k, Values: []string{t.credentialService}})
 				}
 			}
 		}
@@ -354,8 +355,8 @@ func pathOf(in input, field string) string {
 // target, at the root path with no tags.
 func (s *Service) namedTarget(ctx context.Context, account string, kind store.Kind, typ, name string) (*target, error) {
 	key := string(kind) + "\x00" + account + "\x00" + store.NameKey(name)
-	now, epoch := s.now(), s.creds.epoch.Load()
-	if t, ok := s.guard.targets.get(key, epoch, now); ok {
+	now, epoch := s.now(), s.enforcer.Epoch()
+	if t, ok := s.guard.targets.Get(key, epoch, now); ok {
 		c := *t
 		if t.arn == "" {
 			c.arn = entity.ARN(account, typ, "/", name) // cached as missing: the name as asked
@@ -383,7 +384,7 @@ func (s *Service) namedTarget(ctx context.Context, account string, kind store.Ki
 	if !found {
 		cached.arn = ""
 	}
-	s.guard.targets.put(key, &cached, epoch, now)
+	s.guard.targets.Put(key, &cached, epoch, now)
 	return t, nil
 }
 
@@ -411,11 +412,10 @@ func (s *Service) callerTarget(ctx context.Context, p *principal.Principal) (*ta
 		return t, nil
 	}
 	t.display = "user " + p.UserName
-	gr, err := s.grantsFor(ctx, p)
-	if err != nil {
+	var err error
+	if t.tags, t.boundary, err = s.enforcer.CallerUser(ctx, p); err != nil {
 		return nil, err
 	}
-	t.tags, t.boundary = gr.userTags, gr.userBoundary
 	return t, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -294,7 +295,7 @@ func (s *Service) AddRoleToInstanceProfile(ctx context.Context, in *iam.AddRoleT
 	if err != nil {
 		return nil, err
 	}
-	err = s.Authorize(ctx, Access{Action: "iam:PassRole", Resource: passed, Keys: []ContextKey{
+	err = s.enforcer.Authorize(ctx, enforce.Access{Action: "iam:PassRole", Resource: passed, Keys: []enforce.ContextKey{
 		{Name: "iam:PassedToService", Values: []string{"ec2.amazonaws.com"}},
 		// The API reference: for AddRoleToInstanceProfile the value is
 		// arn:aws:ec2:*:CallerAccountId:instance/*.

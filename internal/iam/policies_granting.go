@@ -13,6 +13,7 @@ import (
 
 	arnpkg "github.com/gatehouse-iam/gatehouse/arn"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/servicedata"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -201,15 +202,15 @@ func (s *Service) identityPolicies(ctx context.Context, tx store.Tx, account str
 
 // ownGrantingPolicies appends the inline and attached policies of one user, group or role.
 func (s *Service) ownGrantingPolicies(ctx context.Context, tx store.Tx, account string, kind store.Kind, id, name string, seen map[string]bool, out *[]grantingPolicy) error {
-	var l policyList
-	if err := s.gatherOwn(ctx, tx, account, kind, id, types.PolicySourceTypeNone, &l); err != nil {
+	var l enforce.PolicyList
+	if err := s.enforcer.GatherOwn(ctx, tx, account, kind, id, types.PolicySourceTypeNone, &l); err != nil {
 		return err
 	}
 	owner := types.PolicyOwnerEntityType(strings.ToUpper(string(kind)))
-	for i, p := range l.ps {
-		src := l.sources[i].ID
+	for i, p := range l.Policies {
+		src := l.Sources[i].ID
 		var e types.PolicyGrantingServiceAccess
-		switch l.kinds[i] {
+		switch l.Kinds[i] {
 		case types.PolicySourceTypeAwsManaged, types.PolicySourceTypeUserManaged:
 			if seen[src] {
 				continue

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -47,7 +48,7 @@ func newPolFixture(t testing.TB) *polFixture {
 	ctx := context.Background()
 	st, box, logger := testBackend(t)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	svc := New(st, box, func() time.Time { return now }, &polIDs{}, logger)
+	svc := New(st, box, func() time.Time { return now }, &polIDs{}, logger, enforce.New(st, box, func() time.Time { return now }, logger))
 	creds, err := svc.CreateAccount(ctx, AccountCredentials{})
 	if err != nil {
 		t.Fatalf("create account: %v", err)
