@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/config"
 	"github.com/gatehouse-iam/gatehouse/internal/console"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/iam"
 	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
@@ -37,7 +38,10 @@ type App struct {
 	obs    *observability      // metrics, the timed store, the admin listener (admin.go)
 	tls    *tlsreload.Reloader // the certificate pair when serving HTTPS, loaded by Open (tls.go)
 	IAM    *iam.Service
-	box    *secret.Box // the master key's, for the console's sessions
+	// Enforcer looks up credentials and decides requests for IAM, STS and the server; its
+	// caches are dropped when another node writes (fleet.go).
+	Enforcer *enforce.Enforcer
+	box      *secret.Box // the master key's, for the console's sessions
 	// Sessions seals and opens session tokens under the deployment's server keys.
 	Sessions *session.Keyring
 }
@@ -78,8 +82,9 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 	// Server keys are loaded on first use; they rotate daily (session.DefaultRotateAfter).
 	obs := newObservability(st)
 	sessions := session.NewKeyring(obs.store, box, time.Now, logger, session.Options{})
-	svc := iam.New(obs.store, box, time.Now, iam.RandomIDs{}, logger).WithDenialEncoder(sessions)
-	obs.metrics.WatchCaches(svc.CacheStats)
+	enf := enforce.New(obs.store, box, time.Now, logger).WithDenialEncoder(sessions)
+	svc := iam.New(obs.store, box, time.Now, iam.RandomIDs{}, logger, enf)
+	obs.metrics.WatchCaches(enf.CacheStats)
 	if err := svc.Migrate(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -89,6 +94,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		logger:   logger,
 		store:    st,
 		IAM:      svc,
+		Enforcer: enf,
 		box:      box,
 		Sessions: sessions,
 		obs:      obs,
@@ -220,7 +226,7 @@ func (a *App) Handler() (*server.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return server.New(sessionCredentials{a.IAM, a.Sessions}, a.IAM, sigv4.NewVerifier(time.Now), a.logger, services...).WithObserver(a.obs.metrics), nil
+	return server.New(sessionCredentials{a.Enforcer, a.Sessions}, a.IAM, sigv4.NewVerifier(time.Now), a.logger, services...).WithObserver(a.obs.metrics), nil
 }
 
 // Services returns the IAM and STS APIs with their operations registered, IAM first.
@@ -236,16 +242,16 @@ func (a *App) Services() ([]*awsquery.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := sts.New(a.obs.store, a.IAM, a.Sessions, time.Now, a.logger, sts.Options{DialIDP: a.cfg.DialIDP}).Register(stsSvc); err != nil {
+	if err := sts.New(a.obs.store, a.IAM, a.Enforcer, a.Sessions, time.Now, a.logger, sts.Options{DialIDP: a.cfg.DialIDP}).Register(stsSvc); err != nil {
 		return nil, err
 	}
 	return []*awsquery.Service{iamSvc, stsSvc}, nil
 }
 
-// sessionCredentials authenticates requests with long-term access keys (iam.Service) and with
-// temporary credentials (the session token, opened by the keyring without a store read).
+// sessionCredentials authenticates requests with long-term access keys (enforce.Enforcer) and
+// with temporary credentials (the session token, opened by the keyring without a store read).
 type sessionCredentials struct {
-	*iam.Service
+	*enforce.Enforcer
 	sessions *session.Keyring
 }
 

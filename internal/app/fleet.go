@@ -28,7 +28,7 @@ func (a *App) watchChanges(ctx context.Context) {
 		return
 	}
 	// A write may be another node's new session key as well as a credential or grant.
-	changed := func() { a.IAM.DropCaches(); a.Sessions.StoreChanged() }
+	changed := func() { a.Enforcer.DropCaches(); a.Sessions.StoreChanged() }
 	if l, ok := a.store.(listener); ok {
 		go l.Listen(ctx, changed)
 	}

@@ -91,7 +91,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, in *iam.CreateAccessKeyIn
 		if owner, err = resolveKeyOwner(ctx, tx, p, in.UserName); err != nil {
 			return err
 		}
-		n, err := tx.Count(ctx, store.KindAccessKey, p.Account, childKey(owner.id, ""))
+		n, err := tx.Count(ctx, store.KindAccessKey, p.Account, store.ChildKey(owner.id, ""))
 		if err != nil {
 			return err
 		}
@@ -99,7 +99,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, in *iam.CreateAccessKeyIn
 			return awsquery.LimitExceeded("Cannot exceed quota for AccessKeysPerUser: %d", maxAccessKeysPerUser)
 		}
 		key.OwnerID = owner.id
-		return tx.Insert(ctx, store.Record{Account: p.Account, Kind: store.KindAccessKey, Key: childKey(owner.id, key.ID), ID: key.ID, Data: store.Encode(key)})
+		return tx.Insert(ctx, store.Record{Account: p.Account, Kind: store.KindAccessKey, Key: store.ChildKey(owner.id, key.ID), ID: key.ID, Data: store.Encode(key)})
 	})
 	if err != nil {
 		return nil, err
@@ -126,7 +126,7 @@ func (s *Service) ListAccessKeys(ctx context.Context, in *iam.ListAccessKeysInpu
 		if err != nil {
 			return err
 		}
-		recs, truncated, marker, err := list(ctx, tx, store.KindAccessKey, p.Account, store.Query{Prefix: childKey(owner.id, "")}, pg)
+		recs, truncated, marker, err := list(ctx, tx, store.KindAccessKey, p.Account, store.Query{Prefix: store.ChildKey(owner.id, "")}, pg)
 		if err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func (s *Service) UpdateAccessKey(ctx context.Context, in *iam.UpdateAccessKeyIn
 		if err != nil {
 			return err
 		}
-		rec, err := tx.Get(ctx, store.KindAccessKey, p.Account, childKey(owner.id, *in.AccessKeyId))
+		rec, err := tx.Get(ctx, store.KindAccessKey, p.Account, store.ChildKey(owner.id, *in.AccessKeyId))
 		if isNotFound(err) {
 			return noSuchAccessKey(*in.AccessKeyId)
 		}
@@ -192,7 +192,7 @@ func (s *Service) DeleteAccessKey(ctx context.Context, in *iam.DeleteAccessKeyIn
 		if err != nil {
 			return err
 		}
-		err = tx.Delete(ctx, store.KindAccessKey, p.Account, childKey(owner.id, *in.AccessKeyId))
+		err = tx.Delete(ctx, store.KindAccessKey, p.Account, store.ChildKey(owner.id, *in.AccessKeyId))
 		if isNotFound(err) {
 			return noSuchAccessKey(*in.AccessKeyId)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -32,7 +33,7 @@ func TestAccessKeySecretIsSealed(t *testing.T) {
 	}
 
 	// Authentication finds the key, its owner and the secret it was created with.
-	cred, err := f.svc.LookupAccessKey(context.Background(), id)
+	cred, err := f.svc.enforcer.LookupAccessKey(context.Background(), id)
 	gkCheck(t, err)
 	if cred.Secret != secret || cred.Principal.Type != principal.User || cred.Principal.UserName != "alice" || cred.Principal.Account != f.account {
 		t.Errorf("credential = %+v", cred.Principal)
@@ -41,12 +42,12 @@ func TestAccessKeySecretIsSealed(t *testing.T) {
 	// Deactivated keys do not authenticate; reactivated ones do again.
 	_, err = f.svc.UpdateAccessKey(f.ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(id), Status: types.StatusTypeInactive})
 	gkCheck(t, err)
-	if _, err := f.svc.LookupAccessKey(context.Background(), id); err != ErrUnknownKey {
+	if _, err := f.svc.enforcer.LookupAccessKey(context.Background(), id); err != enforce.ErrUnknownKey {
 		t.Errorf("inactive key: LookupAccessKey error = %v, want ErrUnknownKey", err)
 	}
 	_, err = f.svc.UpdateAccessKey(f.ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(id), Status: types.StatusTypeActive})
 	gkCheck(t, err)
-	if _, err := f.svc.LookupAccessKey(context.Background(), id); err != nil {
+	if _, err := f.svc.enforcer.LookupAccessKey(context.Background(), id); err != nil {
 		t.Errorf("reactivated key: %v", err)
 	}
 }
@@ -73,7 +74,7 @@ func TestAccessKeyOwner(t *testing.T) {
 			if aws.ToString(out.AccessKey.UserName) != tc.wantUser {
 				t.Errorf("UserName = %q, want %q", aws.ToString(out.AccessKey.UserName), tc.wantUser)
 			}
-			cred, err := f.svc.LookupAccessKey(context.Background(), *out.AccessKey.AccessKeyId)
+			cred, err := f.svc.enforcer.LookupAccessKey(context.Background(), *out.AccessKey.AccessKeyId)
 			gkCheck(t, err)
 			if cred.Principal.UserName != tc.wantUser {
 				t.Errorf("key authenticates as %q, want %q", cred.Principal.UserName, tc.wantUser)
@@ -84,7 +85,7 @@ func TestAccessKeyOwner(t *testing.T) {
 				t.Errorf("GetAccessKeyLastUsed = %q %+v", aws.ToString(used.UserName), used.AccessKeyLastUsed)
 			}
 			// Recorded use shows up in GetAccessKeyLastUsed.
-			gkCheck(t, f.svc.RecordKeyUse(context.Background(), f.account, *out.AccessKey.AccessKeyId, "iam", "us-west-2"))
+			gkCheck(t, f.svc.enforcer.RecordKeyUse(context.Background(), f.account, *out.AccessKey.AccessKeyId, "iam", "us-west-2"))
 			used, err = f.svc.GetAccessKeyLastUsed(tc.ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: out.AccessKey.AccessKeyId})
 			gkCheck(t, err)
 			if lu := used.AccessKeyLastUsed; lu.LastUsedDate == nil || !lu.LastUsedDate.Equal(f.now) || *lu.ServiceName != "iam" || *lu.Region != "us-west-2" {

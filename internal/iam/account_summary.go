@@ -130,7 +130,7 @@ func accountAttachments(ctx context.Context, tx store.Tx, account string) ([]str
 			return nil, err
 		}
 		for _, r := range recs {
-			links, err := tx.LinksFrom(ctx, account, store.LinkAttached, PrincipalRef(kind, r.ID))
+			links, err := tx.LinksFrom(ctx, account, store.LinkAttached, store.PrincipalRef(kind, r.ID))
 			if err != nil {
 				return nil, err
 			}

@@ -79,7 +79,7 @@ func (s *Service) createAccount(ctx context.Context, want AccountCredentials, on
 			return err
 		}
 		key := store.AccessKey{ID: c.AccessKeyID, OwnerID: c.AccountID, Status: "Active", SecretCiphertext: sealed, CreateDate: now}
-		return tx.Insert(ctx, store.Record{Account: c.AccountID, Kind: store.KindAccessKey, Key: childKey(c.AccountID, key.ID), ID: key.ID, Data: store.Encode(key)})
+		return tx.Insert(ctx, store.Record{Account: c.AccountID, Kind: store.KindAccessKey, Key: store.ChildKey(c.AccountID, key.ID), ID: key.ID, Data: store.Encode(key)})
 	})
 	if isExists(err) {
 		return c, fmt.Errorf("create account %s: %w", c.AccountID, ErrAccountExists)

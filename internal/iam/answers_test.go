@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 )
@@ -158,7 +159,7 @@ func TestDenialsEncodedOnlyOutsideIAMAndSTS(t *testing.T) {
 	t.Parallel()
 	st, box, logger := testBackend(t)
 	keys := session.NewKeyring(st, box, time.Now, logger, session.Options{})
-	svc := New(st, box, time.Now, &gkIDs{}, logger).WithDenialEncoder(keys)
+	svc := New(st, box, time.Now, &gkIDs{}, logger, enforce.New(st, box, time.Now, logger).WithDenialEncoder(keys))
 	ctx := context.Background()
 	creds, err := svc.CreateAccount(ctx, AccountCredentials{})
 	gkCheck(t, err)
@@ -168,12 +169,12 @@ func TestDenialsEncodedOnlyOutsideIAMAndSTS(t *testing.T) {
 	nobody := principal.NewContext(ctx, &principal.Principal{Type: principal.User, Account: creds.AccountID, ARN: *u.User.Arn, UserID: *u.User.UserId, UserName: "nobody"})
 
 	for _, action := range []string{"iam:ListUsers", "sts:DecodeAuthorizationMessage"} {
-		e := awsquery.AsError(svc.Authorize(nobody, Access{Action: action}))
+		e := awsquery.AsError(svc.enforcer.Authorize(nobody, enforce.Access{Action: action}))
 		if e == nil || e.Code != "AccessDenied" || strings.Contains(e.Message, "Encoded authorization failure message") {
 			t.Errorf("%s: %v, want AccessDenied with AWS's text alone", action, e)
 		}
 	}
-	e := awsquery.AsError(svc.Authorize(nobody, Access{Action: "ec2:RunInstances"}))
+	e := awsquery.AsError(svc.enforcer.Authorize(nobody, enforce.Access{Action: "ec2:RunInstances"}))
 	if e == nil || e.Code != "AccessDenied" {
 		t.Fatalf("ec2:RunInstances: %v, want AccessDenied", e)
 	}

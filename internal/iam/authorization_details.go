@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/iam/awsmanaged"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -158,7 +159,7 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, in *iam.Ge
 // awsPoliciesInUse are the AWS-managed policies attached to the account's users, groups and
 // roles or used as their permissions boundaries, in SortKey order.
 func awsPoliciesInUse(ctx context.Context, tx store.Tx, account string, boundaries map[string][]entityRef) ([]*awsmanaged.Policy, error) {
-	set, err := awsPolicies()
+	set, err := entity.AWSPolicies()
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +197,7 @@ func attachedDetails(ctx context.Context, tx store.Tx, account, ref string) ([]t
 	slices.Sort(arns)
 	out := make([]types.AttachedPolicy, 0, len(arns))
 	for _, a := range arns {
-		_, _, name, _ := parsePolicyARN(a)
+		_, _, name, _ := entity.ParsePolicyARN(a)
 		out = append(out, types.AttachedPolicy{PolicyArn: aws.String(a), PolicyName: aws.String(name)})
 	}
 	return out, nil
@@ -204,7 +205,7 @@ func attachedDetails(ctx context.Context, tx store.Tx, account, ref string) ([]t
 
 // inlineDetails are the inline policies of an entity, by name, with their documents.
 func inlineDetails(ctx context.Context, tx store.Tx, account, ownerID string) ([]types.PolicyDetail, error) {
-	recs, err := tx.List(ctx, store.KindInlinePolicy, account, store.Query{Prefix: childKey(ownerID, "")})
+	recs, err := tx.List(ctx, store.KindInlinePolicy, account, store.Query{Prefix: store.ChildKey(ownerID, "")})
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +238,7 @@ func userDetail(ctx context.Context, tx store.Tx, account string, rec store.Reco
 	if d.UserPolicyList, err = inlineDetails(ctx, tx, account, u.ID); err != nil {
 		return d, err
 	}
-	d.AttachedManagedPolicies, err = attachedDetails(ctx, tx, account, PrincipalRef(store.KindUser, u.ID))
+	d.AttachedManagedPolicies, err = attachedDetails(ctx, tx, account, store.PrincipalRef(store.KindUser, u.ID))
 	return d, err
 }
 
@@ -252,7 +253,7 @@ func groupDetail(ctx context.Context, tx store.Tx, account string, rec store.Rec
 	if d.GroupPolicyList, err = inlineDetails(ctx, tx, account, g.ID); err != nil {
 		return d, err
 	}
-	d.AttachedManagedPolicies, err = attachedDetails(ctx, tx, account, PrincipalRef(store.KindGroup, g.ID))
+	d.AttachedManagedPolicies, err = attachedDetails(ctx, tx, account, store.PrincipalRef(store.KindGroup, g.ID))
 	return d, err
 }
 
@@ -284,38 +285,38 @@ func roleDetail(ctx context.Context, tx store.Tx, account string, rec store.Reco
 	if d.RolePolicyList, err = inlineDetails(ctx, tx, account, r.ID); err != nil {
 		return d, err
 	}
-	d.AttachedManagedPolicies, err = attachedDetails(ctx, tx, account, PrincipalRef(store.KindRole, r.ID))
+	d.AttachedManagedPolicies, err = attachedDetails(ctx, tx, account, store.PrincipalRef(store.KindRole, r.ID))
 	return d, err
 }
 
 // policyDetail is a managed policy with every version and its document, built on sdkPolicy.
 func policyDetail(ctx context.Context, tx store.Tx, account string, it detailItem, boundaries map[string][]entityRef) (types.ManagedPolicyDetail, error) {
-	m := &managedPolicy{aws: it.aws}
+	m := &entity.ManagedPolicy{AWS: it.aws}
 	if it.aws != nil {
-		m.arn = it.aws.ARN
+		m.ARN = it.aws.ARN
 	} else {
-		m.local = new(store.Policy)
-		if err := store.Decode(it.rec, m.local); err != nil {
+		m.Local = new(store.Policy)
+		if err := store.Decode(it.rec, m.Local); err != nil {
 			return types.ManagedPolicyDetail{}, err
 		}
-		m.arn = policyARN(account, m.local)
+		m.ARN = entity.PolicyARN(account, m.Local)
 	}
-	attached, err := attachmentCount(ctx, tx, account, m.arn)
+	attached, err := attachmentCount(ctx, tx, account, m.ARN)
 	if err != nil {
 		return types.ManagedPolicyDetail{}, err
 	}
-	base := sdkPolicy(m, attached, len(boundaries[m.arn]), policyFull)
+	base := sdkPolicy(m, attached, len(boundaries[m.ARN]), policyFull)
 	d := types.ManagedPolicyDetail{Arn: base.Arn, AttachmentCount: base.AttachmentCount, CreateDate: base.CreateDate,
 		DefaultVersionId: base.DefaultVersionId, Description: base.Description, IsAttachable: base.IsAttachable, Path: base.Path,
 		PermissionsBoundaryUsageCount: base.PermissionsBoundaryUsageCount, PolicyId: base.PolicyId, PolicyName: base.PolicyName,
 		UpdateDate: base.UpdateDate}
-	if m.aws != nil {
+	if m.AWS != nil {
 		// The catalogue has the default version only, as GetPolicyVersion serves it.
-		d.PolicyVersionList = []types.PolicyVersion{{CreateDate: aws.Time(m.aws.UpdateDate), Document: aws.String(awsquery.EncodeDocument(m.aws.Document)),
-			IsDefaultVersion: true, VersionId: aws.String(m.aws.DefaultVersionID)}}
+		d.PolicyVersionList = []types.PolicyVersion{{CreateDate: aws.Time(m.AWS.UpdateDate), Document: aws.String(awsquery.EncodeDocument(m.AWS.Document)),
+			IsDefaultVersion: true, VersionId: aws.String(m.AWS.DefaultVersionID)}}
 		return d, nil
 	}
-	recs, err := tx.List(ctx, store.KindPolicyVersion, account, store.Query{Prefix: childKey(m.local.ID, "")})
+	recs, err := tx.List(ctx, store.KindPolicyVersion, account, store.Query{Prefix: store.ChildKey(m.Local.ID, "")})
 	if err != nil {
 		return d, err
 	}
@@ -326,7 +327,7 @@ func policyDetail(ctx context.Context, tx store.Tx, account string, it detailIte
 			return d, err
 		}
 		d.PolicyVersionList = append(d.PolicyVersionList, types.PolicyVersion{CreateDate: aws.Time(v.CreateDate),
-			Document: aws.String(awsquery.EncodeDocument(v.Document)), IsDefaultVersion: v.VersionID == m.local.DefaultVersionID,
+			Document: aws.String(awsquery.EncodeDocument(v.Document)), IsDefaultVersion: v.VersionID == m.Local.DefaultVersionID,
 			VersionId: aws.String(v.VersionID)})
 	}
 	// Newest first, as ListPolicyVersions lists them.

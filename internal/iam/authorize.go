@@ -2,25 +2,26 @@ package iam
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
 
 // Authorization: the server asks AuthorizeOperation about every IAM and STS request after
 // authentication and before the operation's handler runs, so a denied request changes
-// nothing. The action, resource ARN and condition keys of each operation come from AWS's
-// Service Authorization Reference (authorize_table.go, generated); authorize_target.go finds
-// the resource an operation's input names; gather.go collects the caller's policies.
+// nothing. This file and its neighbours only map an operation's input to the questions it
+// asks (enforce.Access): the action, resource ARN and condition keys of each operation come
+// from AWS's Service Authorization Reference (authorize_table.go, generated);
+// authorize_target.go finds the resource an operation's input names. Deciding them (the
+// caller's policies, the request context, the evaluation, the AccessDenied message) is
+// internal/enforce's.
 
 // actionRef is one action of the Service Authorization Reference.
 type actionRef struct {
@@ -45,70 +46,15 @@ type resourceTypeRef struct {
 	Keys    []string
 }
 
-// ContextKey is one condition key of a request with its values.
-type ContextKey struct {
-	Name   string
-	Values []string
-	// Multi marks a multivalued key (aws:TagKeys), which ForAllValues/ForAnyValue read as a set.
-	Multi bool
-}
-
-// Access is one authorization question about the authenticated caller: may it perform
-// Action on Resource, given the request's own condition keys?
-type Access struct {
-	Action   string // "iam:PassRole"
-	Resource string // the resource ARN; "" or "*" for actions without one
-	// ResourceAccount owns the resource; "" means the caller's account.
-	ResourceAccount string
-	// ResourcePolicy is the resource's policy (a role's trust policy for sts:AssumeRole*).
-	ResourcePolicy *authz.Policies
-	// Keys are the action's and the resource's condition keys (aws:RequestTag/..., iam:PolicyARN,
-	// iam:PassedToService, aws:ResourceTag/...). Authorize adds the global keys.
-	Keys []ContextKey
-
-	// display names the resource in the AccessDenied message when AWS does not show its ARN
-	// there (see target.display).
-	display string
-	// accountGrant: the account's password policy allows the action (selfServiceGrant), so
-	// only an explicit Deny refuses it.
-	accountGrant bool
-}
-
-// RequestFacts is what the HTTP layer knows about a request that AWS's global condition keys
-// report.
-type RequestFacts struct {
-	SourceIP        string    // aws:SourceIp
-	UserAgent       string    // aws:UserAgent
-	SecureTransport bool      // aws:SecureTransport
-	Region          string    // aws:RequestedRegion: the region of the signature's credential scope
-	Time            time.Time // aws:CurrentTime and aws:EpochTime
-}
-
-type factsKey struct{}
-
-// WithRequestFacts returns ctx carrying f, for the condition keys of every authorization made
-// while serving the request.
-func WithRequestFacts(ctx context.Context, f RequestFacts) context.Context {
-	return context.WithValue(ctx, factsKey{}, f)
-}
-
-// RequestFactsFrom returns the facts in ctx and whether there were any.
-func RequestFactsFrom(ctx context.Context) (RequestFacts, bool) {
-	f, ok := ctx.Value(factsKey{}).(RequestFacts)
-	return f, ok
-}
-
-// guard holds what authorization needs beyond the store: the reference, indexed, and the
-// caches of compiled policies.
+// guard holds what mapping an operation to its Access values needs beyond the store: the
+// reference, indexed, and the cache of authorization targets.
 type guard struct {
 	ops   map[string]*opGuard        // by action, "iam:CreateUser"
 	types map[string]resourceTypeRef // by "iam:user"
-	// grants caches each caller's grants, keyed by the access key that signed (so a
-	// session's own policies are cached with it); targets caches the users, groups and roles
-	// requests name, by kind, account and lower-case name ("" arn records a missing name).
-	grants  epochCache[*grants]
-	targets epochCache[*target]
-	docs    docCache
+	// targets caches the users, groups and roles requests name, by kind, account and
+	// lower-case name ("" arn records a missing name). It is stale from the next epoch of
+	// committed writes (enforce.Enforcer.Epoch), like the enforcer's own caches.
+	targets enforce.EpochCache[*target]
 }
 
 // opGuard is one action with the fields of its API input by name.
@@ -292,10 +238,10 @@ func (s *Service) AuthorizeOperation(ctx context.Context, service string, op *aw
 		return err
 	}
 	for i := range accs {
-		accs[i].accountGrant = granted
+		accs[i].AccountGrant = granted
 	}
 	for i := range accs {
-		if err := s.authorize(ctx, p, &accs[i]); err != nil {
+		if err := s.enforcer.Decide(ctx, p, &accs[i]); err != nil {
 			return err
 		}
 	}
@@ -367,160 +313,4 @@ func sessionLimits(p *principal.Principal, service, op string) error {
 		}
 	}
 	return nil
-}
-
-// Authorize decides acc for the caller in ctx by AWS's evaluation logic, with the caller's
-// identity-based policies, permissions boundary and session policies, acc's resource policy
-// and condition keys, and the global condition keys. It returns nil or an AccessDenied error
-// with AWS's message. Other services of Gatehouse (STS's AssumeRole, anything checking
-// iam:PassRole) call it for the checks their operations make themselves.
-func (s *Service) Authorize(ctx context.Context, acc Access) error {
-	p := principal.FromContext(ctx)
-	if p == nil {
-		return awsquery.AccessDenied("User: anonymous is not authorized to perform: %s", acc.Action)
-	}
-	return s.authorize(ctx, p, &acc)
-}
-
-func (s *Service) authorize(ctx context.Context, p *principal.Principal, acc *Access) error {
-	if acc.Resource == "" {
-		acc.Resource = "*"
-	}
-	sameAccount := acc.ResourceAccount == "" || acc.ResourceAccount == p.Account
-	if p.Type == principal.Root && sameAccount && acc.ResourcePolicy == nil {
-		return nil
-	}
-	gr, err := s.grantsFor(ctx, p)
-	if err != nil {
-		return err
-	}
-	req := authz.Request{
-		Caller:          &gr.caller,
-		Action:          acc.Action,
-		Resource:        acc.Resource,
-		ResourceAccount: acc.ResourceAccount,
-		ResourcePolicy:  acc.ResourcePolicy,
-		Identity:        gr.identity,
-		Boundary:        gr.boundary,
-		Session:         gr.session,
-	}
-	if gr.usesKeys || acc.ResourcePolicy != nil {
-		req.Context = s.requestContext(ctx, p, gr, acc)
-	}
-	res := authz.Evaluate(&req)
-	if res.Decision == authz.Allowed || (acc.accountGrant && res.Decision == authz.ImplicitDeny) {
-		return nil
-	}
-	shown := req
-	if acc.display != "" {
-		shown.Resource = acc.display
-	}
-	msg := authz.DeniedMessage(&shown, res)
-	if shown.Resource == "*" && strings.HasPrefix(req.Action, "iam:") {
-		// IAM names the resource "*" in its messages (STS leaves it out).
-		msg = strings.Replace(msg, "perform: "+req.Action, "perform: "+req.Action+" on resource: *", 1)
-	}
-	if s.denials != nil && encodesDenials(req.Action) {
-		// The details go sealed into the message, for sts:DecodeAuthorizationMessage.
-		enc, err := s.denials.EncodeDenial(ctx, p, &req)
-		if err != nil {
-			s.logger.WarnContext(ctx, "encode authorization message", slog.String("error", err.Error()))
-		} else {
-			msg += " Encoded authorization failure message: " + enc
-		}
-	}
-	return awsquery.AccessDenied("%s", msg)
-}
-
-// encodesDenials reports whether the AccessDenied answers of action carry an encoded
-// authorization message. "Only certain AWS operations return an encoded authorization
-// message. The documentation for an individual operation indicates whether that operation
-// returns an encoded message" (STS API Reference, DecodeAuthorizationMessage): EC2's do, IAM's
-// and STS's do not, so theirs are AWS's text alone. The encoder is kept for the services
-// Gatehouse protects later.
-func encodesDenials(action string) bool {
-	service, _, _ := strings.Cut(action, ":")
-	return service != "iam" && service != "sts"
-}
-
-// DenialEncoder seals the details of a denied request (the decision, the statements that
-// decided it, the context) into the encoded authorization message AccessDenied answers carry.
-type DenialEncoder interface {
-	EncodeDenial(ctx context.Context, p *principal.Principal, req *authz.Request) (string, error)
-}
-
-// WithDenialEncoder makes AccessDenied answers carry messages sealed by e. It is part of
-// construction: call it before the service serves requests.
-func (s *Service) WithDenialEncoder(e DenialEncoder) *Service {
-	s.denials = e
-	return s
-}
-
-// requestContext builds the condition keys of a request: AWS's global keys from the caller
-// and the request facts, then acc's own.
-func (s *Service) requestContext(ctx context.Context, p *principal.Principal, gr *grants, acc *Access) *policy.Context {
-	c := new(policy.Context)
-	f, ok := RequestFactsFrom(ctx)
-	if !ok {
-		f.Time = s.now()
-	}
-	if f.Time.IsZero() {
-		f.Time = s.now()
-	}
-	t := f.Time.UTC()
-	c.Set("aws:CurrentTime", t.Format(time.RFC3339))
-	c.Set("aws:EpochTime", strconv.FormatInt(t.Unix(), 10))
-	c.Set("aws:SecureTransport", strconv.FormatBool(f.SecureTransport))
-	if f.SourceIP != "" {
-		c.Set("aws:SourceIp", f.SourceIP)
-	}
-	if f.UserAgent != "" {
-		c.Set("aws:UserAgent", f.UserAgent)
-	}
-	if f.Region != "" {
-		c.Set("aws:RequestedRegion", f.Region)
-	}
-	c.Set("aws:PrincipalArn", gr.principalARN)
-	c.Set("aws:PrincipalAccount", p.Account)
-	c.Set("aws:PrincipalType", string(p.Type))
-	c.Set("aws:PrincipalIsAWSService", "false")
-	c.Set("aws:ViaAWSService", "false")
-	if p.UserID != "" {
-		c.Set("aws:userid", p.UserID)
-	}
-	if p.UserName != "" && (p.Type == principal.User) {
-		c.Set("aws:username", p.UserName)
-	}
-	for _, t := range gr.tags {
-		c.Set("aws:PrincipalTag/"+t.Key, t.Value)
-	}
-	if sess := p.Session; sess != nil {
-		c.Set("aws:MultiFactorAuthPresent", strconv.FormatBool(sess.MFA))
-		if sess.MFA && !sess.MFAAt.IsZero() {
-			age := max(int64(f.Time.Sub(sess.MFAAt)/time.Second), 0)
-			c.Set("aws:MultiFactorAuthAge", strconv.FormatInt(age, 10))
-		}
-		if !sess.IssuedAt.IsZero() {
-			c.Set("aws:TokenIssueTime", sess.IssuedAt.UTC().Format(time.RFC3339))
-		}
-		if sess.SourceIdentity != "" {
-			c.Set("aws:SourceIdentity", sess.SourceIdentity)
-		}
-		if sess.Federated != "" {
-			c.Set("aws:FederatedProvider", sess.Federated)
-		}
-	}
-	resAccount := acc.ResourceAccount
-	if resAccount == "" {
-		resAccount = p.Account
-	}
-	c.Set("aws:ResourceAccount", resAccount)
-	for _, k := range acc.Keys {
-		if k.Multi {
-			c.SetMulti(k.Name, k.Values...)
-		} else if len(k.Values) > 0 {
-			c.Set(k.Name, k.Values[0])
-		}
-	}
-	return c
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 )
 
@@ -31,7 +32,7 @@ func BenchmarkAuthorizeOperation(b *testing.B) {
 		_, err = f.svc.AttachGroupPolicy(f.root, &iam.AttachGroupPolicyInput{GroupName: aws.String("g"), PolicyArn: aws.String(p)})
 		f.must(err)
 	}
-	facts := &RequestFacts{SourceIP: "127.0.0.1", Region: "us-east-1", UserAgent: "bench", Time: f.now}
+	facts := &enforce.RequestFacts{SourceIP: "127.0.0.1", Region: "us-east-1", UserAgent: "bench", Time: f.now}
 	target := url.Values{"UserName": {"target"}}
 	for _, bc := range []struct {
 		name   string

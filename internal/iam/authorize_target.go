@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -26,26 +28,17 @@ type target struct {
 	credentialService string
 }
 
-// entityMeta is what authorization reads of a stored entity: the JSON fields that every
-// entity struct of the store names alike.
-type entityMeta struct {
-	Name     string      `json:"name"`
-	Path     string      `json:"path"`
-	Tags     []store.Tag `json:"tags"`
-	Boundary string      `json:"boundary"`
-}
-
 // accessesFor turns a decoded request into the authorization questions it asks: one, or two
 // for a rename.
-func (s *Service) accessesFor(ctx context.Context, p *principal.Principal, g *opGuard, in input) ([]Access, error) {
-	acc := Access{Action: g.ref.Action, Resource: listResource(g.ref.Action, p.Account, in)}
+func (s *Service) accessesFor(ctx context.Context, p *principal.Principal, g *opGuard, in input) ([]enforce.Access, error) {
+	acc := enforce.Access{Action: g.ref.Action, Resource: listResource(g.ref.Action, p.Account, in)}
 	var t *target
 	if len(g.ref.Resources) > 0 {
 		var err error
 		if t, err = s.findTarget(ctx, p, g.ref.Action, in); err != nil {
 			return nil, err
 		}
-		acc.Resource, acc.display = t.arn, t.display
+		acc.Resource, acc.Display = t.arn, t.display
 		if a := arnAccount(t.arn); a != "" && a != p.Account {
 			// A resource of another account is decided as a cross-account request: IAM
 			// resources have no resource-based policy, so it is denied. The handler would act
@@ -55,10 +48,10 @@ func (s *Service) accessesFor(ctx context.Context, p *principal.Principal, g *op
 		acc.Keys = s.guard.resourceKeys(serviceOf(g.ref.Action), t, g.ref.Resources)
 	}
 	acc.Keys = append(acc.Keys, actionKeys(g.ref.Keys, in, t)...)
-	accs := []Access{acc}
+	accs := []enforce.Access{acc}
 	if t != nil && t.newARN != "" && t.newARN != t.arn {
 		renamed := acc
-		renamed.Resource, renamed.display = t.newARN, t.newDisplay
+		renamed.Resource, renamed.Display = t.newARN, t.newDisplay
 		accs = append(accs, renamed)
 	}
 	return accs, nil
@@ -87,7 +80,7 @@ func listResource(action, account string, in input) string {
 	default:
 		return "*"
 	}
-	return arn(account, typ, pathOf(in, "PathPrefix"), "")
+	return entity.ARN(account, typ, pathOf(in, "PathPrefix"), "")
 }
 
 func serviceOf(action string) string {
@@ -98,7 +91,7 @@ func serviceOf(action string) string {
 // resourceKeys are the condition keys the reference lists for t's resource type (and for the
 // action's use of it): its tags as aws:ResourceTag/KEY and, for users and roles,
 // iam:ResourceTag/KEY.
-func (g *guard) resourceKeys(service string, t *target, uses []resourceRef) []ContextKey {
+func (g *guard) resourceKeys(service string, t *target, uses []resourceRef) []enforce.ContextKey {
 	if len(t.tags) == 0 {
 		return nil
 	}
@@ -108,14 +101,14 @@ func (g *guard) resourceKeys(service string, t *target, uses []resourceRef) []Co
 			keys = append(keys[:len(keys):len(keys)], u.Keys...)
 		}
 	}
-	var out []ContextKey
+	var out []enforce.ContextKey
 	for _, k := range keys {
 		prefix, ok := strings.CutSuffix(k, "${TagKey}")
 		if !ok || !strings.HasSuffix(prefix, "ResourceTag/") {
 			continue
 		}
 		for _, tag := range t.tags {
-			out = append(out, ContextKey{Name: prefix + tag.Key, Values: []string{tag.Value}})
+			out = append(out, enforce.ContextKey{Name: prefix + tag.Key, Values: []string{tag.Value}})
 		}
 	}
 	return out
@@ -158,20 +151,20 @@ func inputKeyField(key string) string {
 
 // actionKeys are the values of the action-level condition keys the reference lists for the
 // action, from the request's parameters and the target.
-func actionKeys(keys []string, in input, t *target) []ContextKey {
-	var out []ContextKey
+func actionKeys(keys []string, in input, t *target) []enforce.ContextKey {
+	var out []enforce.ContextKey
 	for _, k := range keys {
 		switch k {
 		case "aws:RequestTag/${TagKey}":
 			tk, tv := in.tags("Tags")
 			for i := range tk {
-				out = append(out, ContextKey{Name: "aws:RequestTag/" + tk[i], Values: []string{tv[i]}})
+				out = append(out, enforce.ContextKey{Name: "aws:RequestTag/" + tk[i], Values: []string{tv[i]}})
 			}
 		case "aws:TagKeys":
 			if tk, _ := in.tags("Tags"); tk != nil {
-				out = append(out, ContextKey{Name: k, Values: tk, Multi: true})
+				out = append(out, enforce.ContextKey{Name: k, Values: tk, Multi: true})
 			} else if vals, _, ok := in.values("TagKeys"); ok {
-				out = append(out, ContextKey{Name: k, Values: vals, Multi: true})
+				out = append(out, enforce.ContextKey{Name: k, Values: vals, Multi: true})
 			}
 		case "iam:PermissionsBoundary":
 			// The boundary the request sets (CreateUser, PutUserPermissionsBoundary, ...), else
@@ -181,7 +174,7 @@ func actionKeys(keys []string, in input, t *target) []ContextKey {
 				b = t.boundary
 			}
 			if b != "" {
-				out = append(out, ContextKey{Name: k, Values: []string{b}})
+				out = append(out, enforce.ContextKey{Name: k, Values: []string{b}})
 			}
 		case "iam:ResourceTag/${TagKey}", "aws:ResourceTag/${TagKey}":
 			if t == nil {
@@ -189,14 +182,14 @@ func actionKeys(keys []string, in input, t *target) []ContextKey {
 			}
 			prefix := strings.TrimSuffix(k, "${TagKey}")
 			for _, tag := range t.tags {
-				out = append(out, ContextKey{Name: prefix + tag.Key, Values: []string{tag.Value}})
+				out = append(out, enforce.ContextKey{Name: prefix + tag.Key, Values: []string{tag.Value}})
 			}
 		default:
 			if f := inputKeyField(k); f != "" {
 				if vals, multi, ok := in.values(f); ok {
-					out = append(out, ContextKey{Name: k, Values: vals, Multi: multi})
+					out = append(out, enforce.ContextKey{Name: k, Values: vals, Multi: multi})
 				} else if k == "iam:ServiceSpecificCredentialServiceName" && t != nil && t.credentialService != "" {
-					out = append(out, ContextKey{Name: k, Values: []string{t.credentialService}})
+					out = append(out, enforce.ContextKey{Name: k, Values: []string{t.credentialService}})
 				}
 			}
 		}
@@ -213,28 +206,28 @@ func (s *Service) findTarget(ctx context.Context, p *principal.Principal, action
 	switch action {
 	// Operations that create their resource: the ARN it will have.
 	case "iam:CreateUser":
-		return &target{typ: "user", arn: arn(account, "user", pathOf(in, "Path"), in.str("UserName"))}, nil
+		return &target{typ: "user", arn: entity.ARN(account, "user", pathOf(in, "Path"), in.str("UserName"))}, nil
 	case "iam:CreateGroup":
-		return &target{typ: "group", arn: arn(account, "group", pathOf(in, "Path"), in.str("GroupName"))}, nil
+		return &target{typ: "group", arn: entity.ARN(account, "group", pathOf(in, "Path"), in.str("GroupName"))}, nil
 	case "iam:CreateRole":
-		return &target{typ: "role", arn: arn(account, "role", pathOf(in, "Path"), in.str("RoleName"))}, nil
+		return &target{typ: "role", arn: entity.ARN(account, "role", pathOf(in, "Path"), in.str("RoleName"))}, nil
 	case "iam:CreatePolicy":
-		return &target{typ: "policy", arn: arn(account, "policy", pathOf(in, "Path"), in.str("PolicyName"))}, nil
+		return &target{typ: "policy", arn: entity.ARN(account, "policy", pathOf(in, "Path"), in.str("PolicyName"))}, nil
 	case "iam:CreateInstanceProfile":
-		return &target{typ: "instance-profile", arn: arn(account, "instance-profile", pathOf(in, "Path"), in.str("InstanceProfileName"))}, nil
+		return &target{typ: "instance-profile", arn: entity.ARN(account, "instance-profile", pathOf(in, "Path"), in.str("InstanceProfileName"))}, nil
 	case "iam:UploadServerCertificate":
-		return &target{typ: "server-certificate", arn: arn(account, "server-certificate", pathOf(in, "Path"), in.str("ServerCertificateName"))}, nil
+		return &target{typ: "server-certificate", arn: entity.ARN(account, "server-certificate", pathOf(in, "Path"), in.str("ServerCertificateName"))}, nil
 	case "iam:CreateVirtualMFADevice":
-		return &target{typ: "mfa", arn: arn(account, "mfa", pathOf(in, "Path"), in.str("VirtualMFADeviceName"))}, nil
+		return &target{typ: "mfa", arn: entity.ARN(account, "mfa", pathOf(in, "Path"), in.str("VirtualMFADeviceName"))}, nil
 	case "iam:CreateOpenIDConnectProvider":
 		u := in.str("Url")
 		u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
-		return &target{typ: "oidc-provider", arn: arn(account, "oidc-provider/", "", strings.TrimSuffix(u, "/"))}, nil
+		return &target{typ: "oidc-provider", arn: entity.ARN(account, "oidc-provider/", "", strings.TrimSuffix(u, "/"))}, nil
 	case "iam:CreateSAMLProvider":
-		return &target{typ: "saml-provider", arn: arn(account, "saml-provider/", "", in.str("Name"))}, nil
+		return &target{typ: "saml-provider", arn: entity.ARN(account, "saml-provider/", "", in.str("Name"))}, nil
 	case "iam:CreateServiceLinkedRole":
 		svc := in.str("AWSServiceName")
-		return &target{typ: "role", arn: arn(account, "role", "/aws-service-role/"+svc+"/", serviceLinkedRoleName(svc, in.str("CustomSuffix")))}, nil
+		return &target{typ: "role", arn: entity.ARN(account, "role", "/aws-service-role/"+svc+"/", serviceLinkedRoleName(svc, in.str("CustomSuffix")))}, nil
 
 	// Operations whose resource is named by something other than its name.
 	case "iam:GetAccessKeyLastUsed":
@@ -251,11 +244,11 @@ func (s *Service) findTarget(ctx context.Context, p *principal.Principal, action
 		// The task id is task/aws-service-role/SERVICE/ROLE/ID.
 		parts := strings.Split(in.str("DeletionTaskId"), "/")
 		if len(parts) >= 4 {
-			return &target{typ: "role", arn: arn(account, "role", "/"+strings.Join(parts[1:len(parts)-2], "/")+"/", parts[len(parts)-2])}, nil
+			return &target{typ: "role", arn: entity.ARN(account, "role", "/"+strings.Join(parts[1:len(parts)-2], "/")+"/", parts[len(parts)-2])}, nil
 		}
-		return &target{typ: "role", arn: arn(account, "role", "/", "*")}, nil
+		return &target{typ: "role", arn: entity.ARN(account, "role", "/", "*")}, nil
 	case "iam:GenerateOrganizationsAccessReport":
-		return &target{typ: "access-report", arn: arn(account, "access-report/", "", in.str("EntityPath"))}, nil
+		return &target{typ: "access-report", arn: entity.ARN(account, "access-report/", "", in.str("EntityPath"))}, nil
 	case "sts:GetFederationToken":
 		return &target{typ: "federated-user", arn: "arn:aws:sts::" + account + ":federated-user/" + in.str("Name")}, nil
 	case "sts:AssumeRoot":
@@ -301,7 +294,7 @@ func (s *Service) findTarget(ctx context.Context, p *principal.Principal, action
 			t.display = ""
 		}
 	case "delegation-request":
-		t = &target{typ: typ, arn: arn(account, "delegation-request/", "", in.str("DelegationRequestId"))}
+		t = &target{typ: typ, arn: entity.ARN(account, "delegation-request/", "", in.str("DelegationRequestId"))}
 	default:
 		t = &target{typ: typ, arn: "*"}
 	}
@@ -361,20 +354,20 @@ func pathOf(in input, field string) string {
 // namedTarget loads the entity of kind named name in account. A missing entity is still a
 // target, at the root path with no tags.
 func (s *Service) namedTarget(ctx context.Context, account string, kind store.Kind, typ, name string) (*target, error) {
-	key := string(kind) + "\x00" + account + "\x00" + nameKey(name)
-	now, epoch := s.now(), s.creds.epoch.Load()
-	if t, ok := s.guard.targets.get(key, epoch, now); ok {
+	key := string(kind) + "\x00" + account + "\x00" + store.NameKey(name)
+	now, epoch := s.now(), s.enforcer.Epoch()
+	if t, ok := s.guard.targets.Get(key, epoch, now); ok {
 		c := *t
 		if t.arn == "" {
-			c.arn = arn(account, typ, "/", name) // cached as missing: the name as asked
+			c.arn = entity.ARN(account, typ, "/", name) // cached as missing: the name as asked
 		}
 		c.display = typ + " " + name
 		return &c, nil
 	}
-	t := &target{typ: typ, arn: arn(account, typ, "/", name), display: typ + " " + name}
+	t := &target{typ: typ, arn: entity.ARN(account, typ, "/", name), display: typ + " " + name}
 	found := false
 	err := s.view(ctx, func(ctx context.Context, tx store.Tx) error {
-		rec, err := tx.Get(ctx, kind, account, nameKey(name))
+		rec, err := tx.Get(ctx, kind, account, store.NameKey(name))
 		if isNotFound(err) {
 			return nil
 		}
@@ -391,13 +384,13 @@ func (s *Service) namedTarget(ctx context.Context, account string, kind store.Ki
 	if !found {
 		cached.arn = ""
 	}
-	s.guard.targets.put(key, &cached, epoch, now)
+	s.guard.targets.Put(key, &cached, epoch, now)
 	return t, nil
 }
 
 // fillTarget reads rec's path, tags and boundary into t.
 func (s *Service) fillTarget(t *target, rec store.Record, typ string) error {
-	var m entityMeta
+	var m store.Meta
 	if err := json.Unmarshal(rec.Data, &m); err != nil {
 		return err
 	}
@@ -406,7 +399,7 @@ func (s *Service) fillTarget(t *target, rec store.Record, typ string) error {
 		if path == "" {
 			path = "/"
 		}
-		t.arn = arn(rec.Account, typ, path, m.Name)
+		t.arn = entity.ARN(rec.Account, typ, path, m.Name)
 	}
 	t.tags, t.boundary = m.Tags, m.Boundary
 	return nil
@@ -419,11 +412,10 @@ func (s *Service) callerTarget(ctx context.Context, p *principal.Principal) (*ta
 		return t, nil
 	}
 	t.display = "user " + p.UserName
-	gr, err := s.grantsFor(ctx, p)
-	if err != nil {
+	var err error
+	if t.tags, t.boundary, err = s.enforcer.CallerUser(ctx, p); err != nil {
 		return nil, err
 	}
-	t.tags, t.boundary = gr.userTags, gr.userBoundary
 	return t, nil
 }
 
@@ -453,7 +445,7 @@ func (s *Service) serviceCredentialTarget(ctx context.Context, p *principal.Prin
 		if err != nil {
 			return err
 		}
-		if userARN(p.Account, u) == t.arn {
+		if entity.UserARN(p.Account, u) == t.arn {
 			t.credentialService = c.ServiceName
 		}
 		return nil
@@ -520,7 +512,7 @@ func (s *Service) arnTarget(ctx context.Context, p *principal.Principal, resARN 
 	switch typ {
 	case "user", "group", "role", "policy":
 		kind = store.Kind(typ) // the store's kinds of these entities bear the resource type's name
-		key = nameKey(name[strings.LastIndex(name, "/")+1:])
+		key = store.NameKey(name[strings.LastIndex(name, "/")+1:])
 	case "oidc-provider":
 		kind, key = store.KindOIDCProvider, strings.ToLower(name)
 	case "saml-provider":
@@ -544,11 +536,11 @@ func (s *Service) arnTarget(ctx context.Context, p *principal.Principal, resARN 
 		if err != nil {
 			return err
 		}
-		var m entityMeta
+		var m store.Meta
 		if err := json.Unmarshal(rec.Data, &m); err != nil {
 			return err
 		}
-		if (typ == "user" || typ == "group" || typ == "role" || typ == "policy") && arn(account, typ, orRoot(m.Path), m.Name) != resARN {
+		if (typ == "user" || typ == "group" || typ == "role" || typ == "policy") && entity.ARN(account, typ, orRoot(m.Path), m.Name) != resARN {
 			// Names compare without case, but an ARN must spell the entity exactly.
 			return nil
 		}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
@@ -50,7 +51,7 @@ func azNew(t testing.TB) *azFixture {
 	t.Helper()
 	st, box, logger := testBackend(t)
 	f := &azFixture{t: t, now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), models: map[string]*awsquery.Model{}}
-	f.svc = New(st, box, func() time.Time { return f.now }, &azIDs{}, logger)
+	f.svc = New(st, box, func() time.Time { return f.now }, &azIDs{}, logger, enforce.New(st, box, func() time.Time { return f.now }, logger))
 	f.account = f.newAccount()
 	f.root = f.rootCtx(f.account)
 	for _, svc := range []string{"iam", "sts"} {
@@ -116,11 +117,11 @@ func (f *azFixture) managed(name, doc string) string {
 }
 
 // authorize runs the server's authorization step for op ("iam:GetUser") as p.
-func (f *azFixture) authorize(p *principal.Principal, facts *RequestFacts, op string, form url.Values) error {
+func (f *azFixture) authorize(p *principal.Principal, facts *enforce.RequestFacts, op string, form url.Values) error {
 	svc, name, _ := strings.Cut(op, ":")
 	ctx := principal.NewContext(context.Background(), p)
 	if facts != nil {
-		ctx = WithRequestFacts(ctx, *facts)
+		ctx = enforce.WithRequestFacts(ctx, *facts)
 	}
 	return f.svc.AuthorizeOperation(ctx, svc, f.models[svc].Operations[name], form)
 }
@@ -211,7 +212,7 @@ func TestAuthorizeOperation(t *testing.T) {
 	timed := f.user("timed", "")
 	f.inline("timed", allow("iam:ListRoles", "*", `{"DateGreaterThan":{"aws:CurrentTime":"2026-01-01T00:00:00Z"},"NumericGreaterThan":{"aws:EpochTime":"1767225600"},"StringLike":{"aws:UserAgent":"aws-cli/*"}}`))
 
-	goodFacts := &RequestFacts{SourceIP: "10.1.2.3", SecureTransport: true, Region: "us-east-1", UserAgent: "aws-cli/2.15", Time: f.now}
+	goodFacts := &enforce.RequestFacts{SourceIP: "10.1.2.3", SecureTransport: true, Region: "us-east-1", UserAgent: "aws-cli/2.15", Time: f.now}
 	noReason := func(action, resource string) string {
 		return "User: " + userARN("/", "nobody") + " is not authorized to perform: " + action + " on resource: " + resource + " because no identity-based policy allows the " + action + " action"
 	}
@@ -219,7 +220,7 @@ func TestAuthorizeOperation(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		caller   *principal.Principal
-		facts    *RequestFacts
+		facts    *enforce.RequestFacts
 		op       string
 		form     url.Values
 		wantCode string
@@ -273,9 +274,9 @@ func TestAuthorizeOperation(t *testing.T) {
 		{name: "${aws:username} in Resource: own keys by name", caller: self, op: "iam:CreateAccessKey", form: url.Values{"UserName": {"self"}}},
 		{name: "${aws:username} in Resource: another user's keys", caller: self, op: "iam:ListAccessKeys", form: url.Values{"UserName": {"bob"}}, wantCode: "AccessDenied"},
 		{name: "global keys match", caller: ipuser, facts: goodFacts, op: "iam:ListUsers"},
-		{name: "aws:SourceIp outside the range", caller: ipuser, facts: &RequestFacts{SourceIP: "192.0.2.1", SecureTransport: true, Region: "us-east-1", Time: f.now}, op: "iam:ListUsers", wantCode: "AccessDenied"},
-		{name: "aws:SecureTransport false", caller: ipuser, facts: &RequestFacts{SourceIP: "10.1.2.3", Region: "us-east-1", Time: f.now}, op: "iam:ListUsers", wantCode: "AccessDenied"},
-		{name: "aws:RequestedRegion elsewhere", caller: ipuser, facts: &RequestFacts{SourceIP: "10.1.2.3", SecureTransport: true, Region: "eu-west-1", Time: f.now}, op: "iam:ListUsers", wantCode: "AccessDenied"},
+		{name: "aws:SourceIp outside the range", caller: ipuser, facts: &enforce.RequestFacts{SourceIP: "192.0.2.1", SecureTransport: true, Region: "us-east-1", Time: f.now}, op: "iam:ListUsers", wantCode: "AccessDenied"},
+		{name: "aws:SecureTransport false", caller: ipuser, facts: &enforce.RequestFacts{SourceIP: "10.1.2.3", Region: "us-east-1", Time: f.now}, op: "iam:ListUsers", wantCode: "AccessDenied"},
+		{name: "aws:RequestedRegion elsewhere", caller: ipuser, facts: &enforce.RequestFacts{SourceIP: "10.1.2.3", SecureTransport: true, Region: "eu-west-1", Time: f.now}, op: "iam:ListUsers", wantCode: "AccessDenied"},
 		{name: "rename in place", caller: renamer, op: "iam:UpdateUser", form: url.Values{"UserName": {"bob"}, "NewPath": {"/"}}},
 		{name: "rename needs permission on the new name too", caller: renamer, op: "iam:UpdateUser", form: url.Values{"UserName": {"bob"}, "NewUserName": {"robert"}}, wantCode: "AccessDenied",
 			wantMsg: "User: " + userARN("/", "renamer") + " is not authorized to perform: iam:UpdateUser on resource: user robert because no identity-based policy allows the iam:UpdateUser action"},
@@ -283,7 +284,7 @@ func TestAuthorizeOperation(t *testing.T) {
 		{name: "path wildcard elsewhere", caller: divreader, op: "iam:GetUser", form: url.Values{"UserName": {"bob"}}, wantCode: "AccessDenied"},
 		{name: "aws:PrincipalTag", caller: ptag, op: "iam:ListGroups"},
 		{name: "time and user agent", caller: timed, facts: goodFacts, op: "iam:ListRoles"},
-		{name: "user agent of another client", caller: timed, facts: &RequestFacts{UserAgent: "Boto3/1.0", Time: f.now}, op: "iam:ListRoles", wantCode: "AccessDenied"},
+		{name: "user agent of another client", caller: timed, facts: &enforce.RequestFacts{UserAgent: "Boto3/1.0", Time: f.now}, op: "iam:ListRoles", wantCode: "AccessDenied"},
 	} {
 		t.Run("case="+tc.name, func(t *testing.T) {
 			err := f.authorize(tc.caller, tc.facts, tc.op, tc.form)
@@ -331,11 +332,11 @@ func TestAuthorizeCacheInvalidation(t *testing.T) {
 	}
 	// Past the TTL a cached entry is read again even without a write of this process.
 	f.attach("alice", azReadOnly)
-	f.svc.creds.invalidate(false)
+	f.svc.enforcer.Invalidate(false)
 	if err := f.authorize(u, nil, "iam:ListUsers", nil); err != nil {
 		t.Fatalf("re-attached: %v", err)
 	}
-	f.now = f.now.Add(credCacheTTL)
+	f.now = f.now.Add(enforce.CacheTTL)
 	if err := f.authorize(u, nil, "iam:ListUsers", nil); err != nil {
 		t.Fatalf("after TTL: %v", err)
 	}
@@ -473,7 +474,7 @@ func TestAuthorizeSessions(t *testing.T) {
 	} {
 		t.Run("case="+tc.name, func(t *testing.T) {
 			ctx := principal.NewContext(context.Background(), tc.caller)
-			if got := azCode(f.svc.Authorize(ctx, Access{Action: tc.action, Resource: alice.ARN})); got != tc.want {
+			if got := azCode(f.svc.enforcer.Authorize(ctx, enforce.Access{Action: tc.action, Resource: alice.ARN})); got != tc.want {
 				t.Fatalf("got %q, want %q", got, tc.want)
 			}
 		})
@@ -511,13 +512,13 @@ func TestAuthorizeAssumeRole(t *testing.T) {
 	_, err := f.svc.PutUserPolicy(otherRoot, &iam.PutUserPolicyInput{UserName: aws.String("carl"), PolicyName: aws.String("p"), PolicyDocument: aws.String(allow("sts:AssumeRole", "*", ""))})
 	f.must(err)
 
-	ext1 := []ContextKey{{Name: "sts:ExternalId", Values: []string{"xyz"}}}
-	ext2 := []ContextKey{{Name: "sts:ExternalId", Values: []string{"abc"}}}
+	ext1 := []enforce.ContextKey{{Name: "sts:ExternalId", Values: []string{"xyz"}}}
+	ext2 := []enforce.ContextKey{{Name: "sts:ExternalId", Values: []string{"abc"}}}
 	for _, tc := range []struct {
 		name    string
 		caller  *principal.Principal
 		trust   *authz.Policies
-		keys    []ContextKey
+		keys    []enforce.ContextKey
 		want    string
 		wantMsg string
 	}{
@@ -534,7 +535,7 @@ func TestAuthorizeAssumeRole(t *testing.T) {
 	} {
 		t.Run("case="+tc.name, func(t *testing.T) {
 			ctx := principal.NewContext(context.Background(), tc.caller)
-			err := f.svc.Authorize(ctx, Access{Action: "sts:AssumeRole", Resource: roleARN, ResourceAccount: f.account, ResourcePolicy: tc.trust, Keys: tc.keys})
+			err := f.svc.enforcer.Authorize(ctx, enforce.Access{Action: "sts:AssumeRole", Resource: roleARN, ResourceAccount: f.account, ResourcePolicy: tc.trust, Keys: tc.keys})
 			if got := azCode(err); got != tc.want {
 				t.Fatalf("code %q (%v), want %q", got, err, tc.want)
 			}
@@ -561,7 +562,7 @@ func TestAuthorizePassRole(t *testing.T) {
 	f.inline("alice", allow("iam:PassRole", roleARN, `{"StringEquals":{"iam:PassedToService":"ec2.amazonaws.com"}}`))
 	ctx := principal.NewContext(context.Background(), u)
 	pass := func(service string) error {
-		return f.svc.Authorize(ctx, Access{Action: "iam:PassRole", Resource: roleARN, Keys: []ContextKey{{Name: "iam:PassedToService", Values: []string{service}}}})
+		return f.svc.enforcer.Authorize(ctx, enforce.Access{Action: "iam:PassRole", Resource: roleARN, Keys: []enforce.ContextKey{{Name: "iam:PassedToService", Values: []string{service}}}})
 	}
 	if err := pass("ec2.amazonaws.com"); err != nil {
 		t.Fatalf("pass to ec2: %v", err)
@@ -747,7 +748,7 @@ func FuzzAuthorizeOperation(f *testing.F) {
 		if k2 != "" {
 			form.Set(k2, v2)
 		}
-		err := fx.authorize(u, &RequestFacts{SourceIP: "127.0.0.1", Time: fx.now}, ops[int(op)%len(ops)], form)
+		err := fx.authorize(u, &enforce.RequestFacts{SourceIP: "127.0.0.1", Time: fx.now}, ops[int(op)%len(ops)], form)
 		if err != nil && azCode(err) == "" || strings.HasPrefix(azCode(err), "not an AWS error") || azCode(err) == "ServiceFailure" {
 			t.Fatalf("%s %v: %v", ops[int(op)%len(ops)], form, err)
 		}

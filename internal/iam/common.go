@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -22,17 +23,6 @@ func caller(ctx context.Context) *principal.Principal {
 		panic("iam: handler called without an authenticated principal")
 	}
 	return p
-}
-
-// nameKey is the store key of a named entity: IAM names are unique regardless of case.
-func nameKey(name string) string { return strings.ToLower(name) }
-
-// childKey is the store key of a record owned by another (inline policies, access keys, versions).
-func childKey(ownerID, name string) string { return ownerID + "/" + name }
-
-// arn builds an IAM ARN such as arn:aws:iam::123456789012:user/division/alice.
-func arn(account, resource, path, name string) string {
-	return "arn:aws:iam::" + account + ":" + resource + path + name
 }
 
 func defaultPath(p *string) string {
@@ -260,8 +250,8 @@ func isExists(err error) bool   { return errors.Is(err, store.ErrExists) }
 // resolvePolicyARN finds the managed policy, customer- or AWS-managed, that an ARN names for
 // account, for attaching it or using it as a permissions boundary. A missing policy is AWS's
 // NoSuchEntity; a string that is not an ARN at all is InvalidInput.
-func resolvePolicyARN(ctx context.Context, tx store.Tx, account, policyARN string) (*managedPolicy, error) {
-	m, err := findPolicy(ctx, tx, account, policyARN)
+func resolvePolicyARN(ctx context.Context, tx store.Tx, account, policyARN string) (*entity.ManagedPolicy, error) {
+	m, err := entity.FindPolicy(ctx, tx, account, policyARN)
 	if err != nil {
 		return nil, err
 	}
@@ -271,23 +261,20 @@ func resolvePolicyARN(ctx context.Context, tx store.Tx, account, policyARN strin
 	return m, nil
 }
 
-// policyARN is the ARN of a customer-managed policy.
-func policyARN(account string, p *store.Policy) string { return arn(account, "policy", p.Path, p.Name) }
-
 // boundaryFor checks a PermissionsBoundary ARN (a customer- or AWS-managed policy) and returns
 // the ARN to store on the user or role; "" when none is given.
 func boundaryFor(ctx context.Context, tx store.Tx, account string, boundaryARN *string) (string, error) {
 	if boundaryARN == nil {
 		return "", nil
 	}
-	m, err := findPolicy(ctx, tx, account, *boundaryARN)
+	m, err := entity.FindPolicy(ctx, tx, account, *boundaryARN)
 	if err != nil {
 		return "", err
 	}
 	if m == nil {
 		return "", awsquery.NoSuchEntity("Scope ARN: %s does not exist or is not attachable.", *boundaryARN)
 	}
-	return m.arn, nil
+	return m.ARN, nil
 }
 
 // sdkBoundary is the PermissionsBoundary element of a user or role, nil when there is none.

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
@@ -190,7 +191,7 @@ func rootReportRow(ctx context.Context, tx store.Tx, account string) ([]string, 
 
 // userReportRow is one user's row.
 func userReportRow(ctx context.Context, tx store.Tx, account string, u *store.User, pp *store.PasswordPolicy) ([]string, error) {
-	row := []string{u.Name, userARN(account, u), reportTime(u.CreateDate)}
+	row := []string{u.Name, entity.UserARN(account, u), reportTime(u.CreateDate)}
 	lp, err := store.Load[store.LoginProfile](ctx, tx, store.KindLoginProfile, account, u.ID)
 	switch {
 	case isNotFound(err):
@@ -218,7 +219,7 @@ func userReportRow(ctx context.Context, tx store.Tx, account string, u *store.Us
 // A slot's dates are shown whenever the key or certificate exists, Inactive ones too (reports
 // from AWS show them so); N/A when the slot is empty or the key was never used.
 func appendCredentialColumns(ctx context.Context, tx store.Tx, account, owner string, row []string) ([]string, error) {
-	mfa, err := tx.Count(ctx, store.KindMFAAssignment, account, childKey(owner, ""))
+	mfa, err := tx.Count(ctx, store.KindMFAAssignment, account, store.ChildKey(owner, ""))
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +262,7 @@ func appendCredentialColumns(ctx context.Context, tx store.Tx, account, owner st
 
 // ownedRecords decodes the records of kind whose keys are owner + "/" + id.
 func ownedRecords[T any](ctx context.Context, tx store.Tx, kind store.Kind, account, owner string) ([]*T, error) {
-	recs, err := tx.List(ctx, kind, account, store.Query{Prefix: childKey(owner, "")})
+	recs, err := tx.List(ctx, kind, account, store.Query{Prefix: store.ChildKey(owner, "")})
 	if err != nil {
 		return nil, err
 	}

@@ -84,7 +84,7 @@ func TestCredentialReport(t *testing.T) {
 	_, err = f.svc.UpdateAccessKey(f.ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: k2.AccessKey.AccessKeyId, Status: types.StatusTypeInactive})
 	gkCheck(t, err)
 	usedAt := step()
-	gkCheck(t, f.svc.RecordKeyUse(f.ctx, f.account, *k1.AccessKey.AccessKeyId, "s3", "us-west-2"))
+	gkCheck(t, f.svc.enforcer.RecordKeyUse(f.ctx, f.account, *k1.AccessKey.AccessKeyId, "s3", "us-west-2"))
 	serial, seed := f.mfaTestDevice(t, "alice-phone")
 	step()
 	step1 := f.now.Unix() / 30

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
@@ -19,12 +20,10 @@ const (
 	maxGroupsPerUser    = 10
 )
 
-func groupARN(account string, g *store.Group) string { return arn(account, "group", g.Path, g.Name) }
-
 // sdkGroup is the Group element; it has the same members in every operation.
 func sdkGroup(account string, g *store.Group) types.Group {
 	return types.Group{
-		Arn:        aws.String(groupARN(account, g)),
+		Arn:        aws.String(entity.GroupARN(account, g)),
 		CreateDate: aws.Time(g.CreateDate),
 		GroupId:    aws.String(g.ID),
 		GroupName:  aws.String(g.Name),
@@ -42,7 +41,7 @@ func groupExists(name string) error {
 
 // loadGroup reads a group by name, answering NoSuchEntity when there is none.
 func loadGroup(ctx context.Context, tx store.Tx, account, name string) (*store.Group, error) {
-	g, err := store.Load[store.Group](ctx, tx, store.KindGroup, account, nameKey(name))
+	g, err := store.Load[store.Group](ctx, tx, store.KindGroup, account, store.NameKey(name))
 	if isNotFound(err) {
 		return nil, noSuchGroup(name)
 	}
@@ -50,7 +49,7 @@ func loadGroup(ctx context.Context, tx store.Tx, account, name string) (*store.G
 }
 
 func groupRecord(account string, g *store.Group) store.Record {
-	return store.Record{Account: account, Kind: store.KindGroup, Key: nameKey(g.Name), ID: g.ID, Path: g.Path, Data: store.Encode(g)}
+	return store.Record{Account: account, Kind: store.KindGroup, Key: store.NameKey(g.Name), ID: g.ID, Path: g.Path, Data: store.Encode(g)}
 }
 
 func (s *Service) groupOperations() []operation {
@@ -80,7 +79,7 @@ func (s *Service) CreateGroup(ctx context.Context, in *iam.CreateGroupInput) (*i
 	}
 	err := s.create(ctx, func(ctx context.Context, tx store.Tx) error {
 		// A taken name is reported before the quota, as it is the more specific problem.
-		if _, err := tx.Get(ctx, store.KindGroup, account, nameKey(g.Name)); err == nil {
+		if _, err := tx.Get(ctx, store.KindGroup, account, store.NameKey(g.Name)); err == nil {
 			return groupExists(g.Name)
 		} else if !isNotFound(err) {
 			return err
@@ -139,8 +138,8 @@ func (s *Service) GetGroup(ctx context.Context, in *iam.GetGroupInput) (*iam.Get
 	return out, nil
 }
 
-func userKey(u *store.User) string   { return nameKey(u.Name) }
-func groupKey(g *store.Group) string { return nameKey(g.Name) }
+func userKey(u *store.User) string   { return store.NameKey(u.Name) }
+func groupKey(g *store.Group) string { return store.NameKey(g.Name) }
 
 // after keeps the items whose key sorts after marker; items must be sorted by key.
 func after[T any](items []T, marker string, key func(T) string) []T {
@@ -202,7 +201,7 @@ func (s *Service) UpdateGroup(ctx context.Context, in *iam.UpdateGroupInput) (*i
 		if err != nil {
 			return err
 		}
-		oldKey := nameKey(g.Name)
+		oldKey := store.NameKey(g.Name)
 		if in.NewPath != nil {
 			g.Path = *in.NewPath
 		}
@@ -228,13 +227,13 @@ func (s *Service) DeleteGroup(ctx context.Context, in *iam.DeleteGroupInput) (*i
 		if l, err := tx.LinksFrom(ctx, account, store.LinkMember, g.ID); err != nil || len(l) > 0 {
 			return conflictOr(err, "Cannot delete entity, must remove users from group first.")
 		}
-		if n, err := tx.Count(ctx, store.KindInlinePolicy, account, childKey(g.ID, "")); err != nil || n > 0 {
+		if n, err := tx.Count(ctx, store.KindInlinePolicy, account, store.ChildKey(g.ID, "")); err != nil || n > 0 {
 			return conflictOr(err, "Cannot delete entity, must delete policies first.")
 		}
-		if l, err := tx.LinksFrom(ctx, account, store.LinkAttached, PrincipalRef(store.KindGroup, g.ID)); err != nil || len(l) > 0 {
+		if l, err := tx.LinksFrom(ctx, account, store.LinkAttached, store.PrincipalRef(store.KindGroup, g.ID)); err != nil || len(l) > 0 {
 			return conflictOr(err, "Cannot delete entity, must detach all policies first.")
 		}
-		return tx.Delete(ctx, store.KindGroup, account, nameKey(g.Name))
+		return tx.Delete(ctx, store.KindGroup, account, store.NameKey(g.Name))
 	})
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -45,7 +46,7 @@ func gkNewFixture(t testing.TB) *gkFixture {
 	ctx := context.Background()
 	st, box, logger := testBackend(t)
 	f := &gkFixture{store: st, now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	f.svc = New(st, box, func() time.Time { return f.now }, &gkIDs{}, logger)
+	f.svc = New(st, box, func() time.Time { return f.now }, &gkIDs{}, logger, enforce.New(st, box, func() time.Time { return f.now }, logger))
 	creds, err := f.svc.CreateAccount(ctx, AccountCredentials{})
 	if err != nil {
 		t.Fatalf("create account: %v", err)

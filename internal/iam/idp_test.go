@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -28,7 +29,7 @@ func newIDPFixture(t testing.TB) *idpFixture {
 	ctx := context.Background()
 	st, box, logger := testBackend(t)
 	f := &idpFixture{store: st, box: box, now: time.Date(2026, 3, 1, 12, 0, 10, 0, time.UTC)}
-	f.svc = New(st, box, func() time.Time { return f.now }, RandomIDs{}, logger)
+	f.svc = New(st, box, func() time.Time { return f.now }, RandomIDs{}, logger, enforce.New(st, box, func() time.Time { return f.now }, logger))
 	creds, err := f.svc.CreateAccount(ctx, AccountCredentials{})
 	if err != nil {
 		t.Fatalf("create account: %v", err)

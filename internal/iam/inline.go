@@ -71,7 +71,9 @@ func editableRolePolicyOwner() inlineOwner {
 
 // inlineKey is the store key of an inline policy: IAM compares policy names ignoring case, so
 // putting "Admin" over "admin" replaces it.
-func inlineKey(ownerID, policyName string) string { return childKey(ownerID, nameKey(policyName)) }
+func inlineKey(ownerID, policyName string) string {
+	return store.ChildKey(ownerID, store.NameKey(policyName))
+}
 
 func (o inlineOwner) noSuchPolicy(name string) error {
 	return awsquery.NoSuchEntity("The %s policy with name %s cannot be found.", o.word, name)
@@ -106,7 +108,7 @@ func (s *Service) putInline(ctx context.Context, o inlineOwner, ownerName, polic
 			return err
 		}
 		key := inlineKey(id, policyName)
-		recs, err := tx.List(ctx, store.KindInlinePolicy, account, store.Query{Prefix: childKey(id, "")})
+		recs, err := tx.List(ctx, store.KindInlinePolicy, account, store.Query{Prefix: store.ChildKey(id, "")})
 		if err != nil {
 			return err
 		}
@@ -186,7 +188,7 @@ func (s *Service) listInline(ctx context.Context, o inlineOwner, ownerName strin
 			return err
 		}
 		var recs []store.Record
-		recs, truncated, next, err = list(ctx, tx, store.KindInlinePolicy, account, store.Query{Prefix: childKey(id, "")}, pg)
+		recs, truncated, next, err = list(ctx, tx, store.KindInlinePolicy, account, store.Query{Prefix: store.ChildKey(id, "")}, pg)
 		if err != nil {
 			return err
 		}

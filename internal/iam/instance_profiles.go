@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
@@ -38,7 +40,7 @@ func noSuchInstanceProfile(name string) error {
 }
 
 func loadInstanceProfile(ctx context.Context, tx store.Tx, account, name string) (*store.InstanceProfile, error) {
-	p, err := store.Load[store.InstanceProfile](ctx, tx, store.KindInstanceProfile, account, nameKey(name))
+	p, err := store.Load[store.InstanceProfile](ctx, tx, store.KindInstanceProfile, account, store.NameKey(name))
 	if isNotFound(err) {
 		return nil, noSuchInstanceProfile(name)
 	}
@@ -46,7 +48,7 @@ func loadInstanceProfile(ctx context.Context, tx store.Tx, account, name string)
 }
 
 func instanceProfileRecord(account string, p *store.InstanceProfile) store.Record {
-	return store.Record{Account: account, Kind: store.KindInstanceProfile, Key: nameKey(p.Name), ID: p.ID, Path: p.Path, Data: store.Encode(p)}
+	return store.Record{Account: account, Kind: store.KindInstanceProfile, Key: store.NameKey(p.Name), ID: p.ID, Path: p.Path, Data: store.Encode(p)}
 }
 
 // sdkInstanceProfile is the InstanceProfile element with its roles. The listing operations
@@ -54,7 +56,7 @@ func instanceProfileRecord(account string, p *store.InstanceProfile) store.Recor
 // attributes ... this operation does not return tags", ListInstanceProfiles).
 func sdkInstanceProfile(ctx context.Context, tx store.Tx, account string, p *store.InstanceProfile, withTags bool) (types.InstanceProfile, error) {
 	out := types.InstanceProfile{
-		Arn:                 aws.String(arn(account, "instance-profile", p.Path, p.Name)),
+		Arn:                 aws.String(entity.ARN(account, "instance-profile", p.Path, p.Name)),
 		CreateDate:          aws.Time(p.CreateDate),
 		InstanceProfileId:   aws.String(p.ID),
 		InstanceProfileName: aws.String(p.Name),
@@ -90,7 +92,7 @@ func profileRole(ctx context.Context, tx store.Tx, account string, r *store.Role
 		return types.Role{}, err
 	}
 	return types.Role{
-		Arn:                      aws.String(roleARN(account, r)),
+		Arn:                      aws.String(entity.RoleARN(account, r)),
 		AssumeRolePolicyDocument: aws.String(awsquery.EncodeDocument(doc)),
 		CreateDate:               aws.Time(r.CreateDate),
 		Path:                     aws.String(r.Path),
@@ -145,7 +147,7 @@ func (s *Service) CreateInstanceProfile(ctx context.Context, in *iam.CreateInsta
 	var out types.InstanceProfile
 	// An instance profile grants nothing by itself: no caller's permissions change.
 	err = s.create(ctx, func(ctx context.Context, tx store.Tx) error {
-		if _, err := tx.Get(ctx, store.KindInstanceProfile, account, nameKey(p.Name)); err == nil {
+		if _, err := tx.Get(ctx, store.KindInstanceProfile, account, store.NameKey(p.Name)); err == nil {
 			return exists()
 		} else if !isNotFound(err) {
 			return err
@@ -200,7 +202,7 @@ func (s *Service) DeleteInstanceProfile(ctx context.Context, in *iam.DeleteInsta
 		if len(p.RoleIDs) > 0 {
 			return awsquery.DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
 		}
-		return tx.Delete(ctx, store.KindInstanceProfile, account, nameKey(p.Name))
+		return tx.Delete(ctx, store.KindInstanceProfile, account, store.NameKey(p.Name))
 	})
 	if err != nil {
 		return nil, err
@@ -240,7 +242,7 @@ func (s *Service) ListInstanceProfilesForRole(ctx context.Context, in *iam.ListI
 		if err != nil {
 			return err
 		}
-		key := func(p *store.InstanceProfile) string { return nameKey(p.Name) }
+		key := func(p *store.InstanceProfile) string { return store.NameKey(p.Name) }
 		var page []*store.InstanceProfile
 		if page, truncated, next, err = cut(after(all, pg.after, key), pg.limit, key); err != nil {
 			return err
@@ -286,14 +288,14 @@ func (s *Service) AddRoleToInstanceProfile(ctx context.Context, in *iam.AddRoleT
 	err := s.view(ctx, func(ctx context.Context, tx store.Tx) error {
 		_, r, err := load(ctx, tx)
 		if err == nil {
-			passed = roleARN(account, r)
+			passed = entity.RoleARN(account, r)
 		}
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	err = s.Authorize(ctx, Access{Action: "iam:PassRole", Resource: passed, Keys: []ContextKey{
+	err = s.enforcer.Authorize(ctx, enforce.Access{Action: "iam:PassRole", Resource: passed, Keys: []enforce.ContextKey{
 		{Name: "iam:PassedToService", Values: []string{"ec2.amazonaws.com"}},
 		// The API reference: for AddRoleToInstanceProfile the value is
 		// arn:aws:ec2:*:CallerAccountId:instance/*.

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/totp"
@@ -83,7 +84,7 @@ func mfaDeviceKey(account, serial string) (string, bool) {
 	if !ok || acct != account {
 		return "", false
 	}
-	return nameKey("/" + rest), true
+	return store.NameKey("/" + rest), true
 }
 
 func mfaRecord(account, key string, d *store.MFADevice) store.Record {
@@ -107,7 +108,7 @@ func loadMFADevice(ctx context.Context, tx store.Tx, account, serial string) (*s
 // countMFADevices is how many MFA devices are enabled for a user (or, with the account id, for
 // the root user). DeleteUser refuses to delete a user who has any.
 func countMFADevices(ctx context.Context, tx store.Tx, account, ownerID string) (int, error) {
-	return tx.Count(ctx, store.KindMFAAssignment, account, childKey(ownerID, ""))
+	return tx.Count(ctx, store.KindMFAAssignment, account, store.ChildKey(ownerID, ""))
 }
 
 // CreateVirtualMFADevice makes a virtual MFA device with a new seed. The seed, in Base32 and as
@@ -122,7 +123,7 @@ func (s *Service) CreateVirtualMFADevice(ctx context.Context, in *iam.CreateVirt
 		return nil, err
 	}
 	d := &store.MFADevice{Path: defaultPath(in.Path), Name: *in.VirtualMFADeviceName, CreateDate: s.timestamp(), Tags: tags}
-	d.SerialNumber = arn(account, "mfa", d.Path, d.Name)
+	d.SerialNumber = entity.ARN(account, "mfa", d.Path, d.Name)
 	seed, err := totp.NewSeed()
 	if err != nil {
 		return nil, s.internal(ctx, err)
@@ -140,7 +141,7 @@ func (s *Service) CreateVirtualMFADevice(ctx context.Context, in *iam.CreateVirt
 		if err != nil {
 			return err
 		}
-		err = tx.Insert(ctx, mfaRecord(account, nameKey(d.Path+d.Name), d))
+		err = tx.Insert(ctx, mfaRecord(account, store.NameKey(d.Path+d.Name), d))
 		if isExists(err) {
 			return awsquery.EntityAlreadyExists("MFA device already exists.")
 		}
@@ -195,7 +196,7 @@ func (s *Service) enableMFA(ctx context.Context, tx store.Tx, account string, ow
 	}
 	now := s.timestamp()
 	d.OwnerID, d.EnableDate, d.LastStep, d.Drift = owner.id, &now, step, 0
-	if err := tx.Insert(ctx, store.Record{Account: account, Kind: store.KindMFAAssignment, Key: childKey(owner.id, key), Data: store.Encode(store.MFAAssignment{DeviceKey: key})}); err != nil {
+	if err := tx.Insert(ctx, store.Record{Account: account, Kind: store.KindMFAAssignment, Key: store.ChildKey(owner.id, key), Data: store.Encode(store.MFAAssignment{DeviceKey: key})}); err != nil {
 		return err
 	}
 	return tx.Replace(ctx, mfaRecord(account, key, d))
@@ -282,7 +283,7 @@ func (s *Service) DeactivateMFADevice(ctx context.Context, in *iam.DeactivateMFA
 		if err != nil {
 			return err
 		}
-		if err := tx.Delete(ctx, store.KindMFAAssignment, p.Account, childKey(owner.id, key)); err != nil {
+		if err := tx.Delete(ctx, store.KindMFAAssignment, p.Account, store.ChildKey(owner.id, key)); err != nil {
 			return err
 		}
 		// LastStep stays: codes already used remain used if the device is enabled again.
@@ -328,7 +329,7 @@ func (s *Service) ListMFADevices(ctx context.Context, in *iam.ListMFADevicesInpu
 		if err != nil {
 			return err
 		}
-		recs, truncated, marker, err := list(ctx, tx, store.KindMFAAssignment, p.Account, store.Query{Prefix: childKey(owner.id, "")}, pg)
+		recs, truncated, marker, err := list(ctx, tx, store.KindMFAAssignment, p.Account, store.Query{Prefix: store.ChildKey(owner.id, "")}, pg)
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/policy"
@@ -75,7 +76,7 @@ func TestMigrateTrustPrincipals(t *testing.T) {
 	trust, err := policy.Parse([]byte(doc), policy.Trust)
 	f.must(err)
 	assume := func(p *principal.Principal) error {
-		return f.svc.Authorize(principal.NewContext(ctx, p), Access{
+		return f.svc.enforcer.Authorize(principal.NewContext(ctx, p), enforce.Access{
 			Action: "sts:AssumeRole", Resource: "arn:aws:iam::" + acct + ":role/legacy", ResourceAccount: acct,
 			ResourcePolicy: authz.NewPolicies([]*policy.Policy{trust}, nil),
 		})

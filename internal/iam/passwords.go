@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/password"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -48,7 +49,7 @@ func passwordGuardFor(p password.Params) *passwordGuard {
 	}
 }
 
-func userLimitKey(account, userName string) string { return account + "/" + nameKey(userName) }
+func userLimitKey(account, userName string) string { return account + "/" + store.NameKey(userName) }
 
 // wait is how long an attempt for the user from source must still wait.
 func (g *passwordGuard) wait(account, userName, source string, now time.Time) time.Duration {
@@ -225,7 +226,7 @@ func (s *Service) ChangePassword(ctx context.Context, in *iam.ChangePasswordInpu
 	if p.Type != principal.User {
 		return nil, awsquery.Errorf(http.StatusBadRequest, "InvalidUserType", "Only IAM users can change their password with ChangePassword; use UpdateLoginProfile to set an IAM user's password.")
 	}
-	facts, _ := RequestFactsFrom(ctx)
+	facts, _ := enforce.RequestFactsFrom(ctx)
 	_, _, err := s.setPassword(ctx, passwordChange{password: *in.NewPassword, old: in.OldPassword, source: facts.SourceIP, resetRequired: aws.Bool(false)})
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/password"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -209,7 +210,7 @@ func TestChangePassword(t *testing.T) {
 	_, err := f.svc.CreateLoginProfile(f.root, &iam.CreateLoginProfileInput{UserName: aws.String("carol"), Password: aws.String("Carol-pw-1"), PasswordResetRequired: true})
 	f.must(err)
 	change := func(p *principal.Principal, old, new string) error {
-		ctx := WithRequestFacts(f.as(p), RequestFacts{SourceIP: "198.51.100.7"})
+		ctx := enforce.WithRequestFacts(f.as(p), enforce.RequestFacts{SourceIP: "198.51.100.7"})
 		_, err := f.svc.ChangePassword(ctx, &iam.ChangePasswordInput{OldPassword: aws.String(old), NewPassword: aws.String(new)})
 		return err
 	}

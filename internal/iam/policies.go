@@ -3,15 +3,13 @@ package iam
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
-	"github.com/gatehouse-iam/gatehouse/internal/iam/awsmanaged"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
@@ -53,125 +51,18 @@ func (s *Service) policyOperations() []operation {
 	}
 }
 
-// managedPolicy is a managed policy an ARN names: customer-managed (local, stored in the
-// account) or AWS-managed (aws, from the embedded catalogue, read-only).
-type managedPolicy struct {
-	arn   string
-	local *store.Policy
-	aws   *awsmanaged.Policy
-}
-
-func (m *managedPolicy) name() string {
-	if m.local != nil {
-		return m.local.Name
-	}
-	return m.aws.Name
-}
-
-func (m *managedPolicy) path() string {
-	if m.local != nil {
-		return m.local.Path
-	}
-	return m.aws.Path
-}
-
-func (m *managedPolicy) defaultVersion() string {
-	if m.local != nil {
-		return m.local.DefaultVersionID
-	}
-	return m.aws.DefaultVersionID
-}
-
-// awsPolicies is the catalogue of AWS-managed policies, parsed on first use.
-func awsPolicies() (*awsmanaged.Set, error) {
-	set, err := awsmanaged.Default()
-	if err != nil {
-		return nil, fmt.Errorf("iam: AWS-managed policies: %w", err)
-	}
-	return set, nil
-}
-
-// checkARN answers InvalidInput for a policy ARN parameter that is not an ARN at all, as IAM
-// does ("ARN x is not valid.").
-func checkARN(s string) error {
-	if !strings.HasPrefix(s, "arn:") {
-		return awsquery.InvalidInput("ARN %s is not valid.", s)
-	}
-	return nil
-}
-
-// parsePolicyARN splits arn:aws:iam::ACCOUNT:policy/PATH/NAME; account is "aws" for
-// AWS-managed policies. ok is false for anything else.
-func parsePolicyARN(s string) (account, path, name string, ok bool) {
-	rest, ok := strings.CutPrefix(s, "arn:aws:iam::")
-	if !ok {
-		return "", "", "", false
-	}
-	account, resource, ok := strings.Cut(rest, ":")
-	if !ok {
-		return "", "", "", false
-	}
-	rest, ok = strings.CutPrefix(resource, "policy")
-	if !ok || !strings.HasPrefix(rest, "/") {
-		return "", "", "", false
-	}
-	slash := strings.LastIndex(rest, "/")
-	path, name = rest[:slash+1], rest[slash+1:]
-	if name == "" || account == "" {
-		return "", "", "", false
-	}
-	return account, path, name, true
-}
-
-// findPolicy looks up the managed policy policyARN names as seen from account: one of the
-// account's own policies or an AWS-managed one. It returns nil without error when there is
-// none, and InvalidInput when policyARN is not an ARN.
-func findPolicy(ctx context.Context, tx store.Tx, account, policyARN string) (*managedPolicy, error) {
-	if err := checkARN(policyARN); err != nil {
-		return nil, err
-	}
-	owner, path, name, ok := parsePolicyARN(policyARN)
-	switch {
-	case !ok:
-		return nil, nil
-	case owner == "aws":
-		set, err := awsPolicies()
-		if err != nil {
-			return nil, err
-		}
-		if p := set.Lookup(policyARN); p != nil {
-			return &managedPolicy{arn: policyARN, aws: p}, nil
-		}
-		return nil, nil
-	case owner == account:
-		p, err := store.Load[store.Policy](ctx, tx, store.KindPolicy, account, nameKey(name))
-		if isNotFound(err) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		// Names are unique regardless of case, but an ARN must spell path and name exactly.
-		if p.Path != path || p.Name != name {
-			return nil, nil
-		}
-		return &managedPolicy{arn: policyARN, local: p}, nil
-	}
-	return nil, nil
-}
-
 // loadPolicy finds the policy that an operation on a policy resource names. Another account's
 // policy is AccessDenied, as is changing (write) an AWS-managed one: the caller's account owns
 // neither. A missing policy is NoSuchEntity.
-func loadPolicy(ctx context.Context, tx store.Tx, policyARN, action string, write bool) (*managedPolicy, error) {
+func loadPolicy(ctx context.Context, tx store.Tx, policyARN, action string, write bool) (*entity.ManagedPolicy, error) {
 	p := caller(ctx)
-	if err := checkARN(policyARN); err != nil {
+	if err := entity.CheckARN(policyARN); err != nil {
 		return nil, err
 	}
-	if owner, _, _, ok := parsePolicyARN(policyARN); ok && owner != p.Account && (owner != "aws" || write) {
+	if owner, _, _, ok := entity.ParsePolicyARN(policyARN); ok && owner != p.Account && (owner != "aws" || write) {
 		return nil, awsquery.AccessDenied("User: %s is not authorized to perform: iam:%s on resource: policy %s", p.ARN, action, policyARN)
 	}
-	m, err := findPolicy(ctx, tx, p.Account, policyARN)
+	m, err := entity.FindPolicy(ctx, tx, p.Account, policyARN)
 	if err != nil {
 		return nil, err
 	}
@@ -183,12 +74,12 @@ func loadPolicy(ctx context.Context, tx store.Tx, policyARN, action string, writ
 
 // policyRecord is the store record of a customer-managed policy.
 func policyRecord(account string, p *store.Policy) store.Record {
-	return store.Record{Account: account, Kind: store.KindPolicy, Key: nameKey(p.Name), ID: p.ID, Path: p.Path, Data: store.Encode(p)}
+	return store.Record{Account: account, Kind: store.KindPolicy, Key: store.NameKey(p.Name), ID: p.ID, Path: p.Path, Data: store.Encode(p)}
 }
 
 // versionRecord is the store record of one version of a customer-managed policy.
 func versionRecord(account string, v *store.PolicyVersion) store.Record {
-	return store.Record{Account: account, Kind: store.KindPolicyVersion, Key: childKey(v.PolicyID, v.VersionID), Data: store.Encode(v)}
+	return store.Record{Account: account, Kind: store.KindPolicyVersion, Key: store.ChildKey(v.PolicyID, v.VersionID), Data: store.Encode(v)}
 }
 
 // validateManagedDocument checks a managed policy document and the managed policy size quota.
@@ -268,17 +159,17 @@ const (
 )
 
 // sdkPolicy is the Policy element with the given usage counts.
-func sdkPolicy(m *managedPolicy, attached, boundaries int, view policyView) types.Policy {
+func sdkPolicy(m *entity.ManagedPolicy, attached, boundaries int, view policyView) types.Policy {
 	out := types.Policy{
-		Arn:                           aws.String(m.arn),
+		Arn:                           aws.String(m.ARN),
 		AttachmentCount:               aws.Int32(int32(attached)),
-		DefaultVersionId:              aws.String(m.defaultVersion()),
+		DefaultVersionId:              aws.String(m.DefaultVersion()),
 		IsAttachable:                  true,
-		Path:                          aws.String(m.path()),
+		Path:                          aws.String(m.Path()),
 		PermissionsBoundaryUsageCount: aws.Int32(int32(boundaries)),
-		PolicyName:                    aws.String(m.name()),
+		PolicyName:                    aws.String(m.Name()),
 	}
-	if p := m.local; p != nil {
+	if p := m.Local; p != nil {
 		out.PolicyId, out.CreateDate, out.UpdateDate = aws.String(p.ID), aws.Time(p.CreateDate), aws.Time(p.UpdateDate)
 		if view != policyListed {
 			out.Tags = sdkTags(p.Tags)
@@ -287,7 +178,7 @@ func sdkPolicy(m *managedPolicy, attached, boundaries int, view policyView) type
 			out.Description = aws.String(p.Description)
 		}
 	} else {
-		out.PolicyId, out.CreateDate, out.UpdateDate = aws.String(m.aws.ID), aws.Time(m.aws.CreateDate), aws.Time(m.aws.UpdateDate)
+		out.PolicyId, out.CreateDate, out.UpdateDate = aws.String(m.AWS.ID), aws.Time(m.AWS.CreateDate), aws.Time(m.AWS.UpdateDate)
 	}
 	if view == policyFull && out.Tags == nil {
 		// GetPolicy writes an empty Tags element for an untagged policy, customer- or
@@ -344,7 +235,7 @@ func (s *Service) CreatePolicy(ctx context.Context, in *iam.CreatePolicyInput) (
 	if err != nil {
 		return nil, err
 	}
-	out := sdkPolicy(&managedPolicy{arn: policyARN(account, p), local: p}, 0, 0, policyCreated)
+	out := sdkPolicy(&entity.ManagedPolicy{ARN: entity.PolicyARN(account, p), Local: p}, 0, 0, policyCreated)
 	return &iam.CreatePolicyOutput{Policy: &out}, nil
 }
 
@@ -358,7 +249,7 @@ func (s *Service) GetPolicy(ctx context.Context, in *iam.GetPolicyInput) (*iam.G
 			return err
 		}
 		account := caller(ctx).Account
-		attached, err := attachmentCount(ctx, tx, account, m.arn)
+		attached, err := attachmentCount(ctx, tx, account, m.ARN)
 		if err != nil {
 			return err
 		}
@@ -366,7 +257,7 @@ func (s *Service) GetPolicy(ctx context.Context, in *iam.GetPolicyInput) (*iam.G
 		if err != nil {
 			return err
 		}
-		out = sdkPolicy(m, attached, len(uses[m.arn]), policyFull)
+		out = sdkPolicy(m, attached, len(uses[m.ARN]), policyFull)
 		return nil
 	})
 	if err != nil {
@@ -383,8 +274,8 @@ func (s *Service) DeletePolicy(ctx context.Context, in *iam.DeletePolicyInput) (
 		if err != nil {
 			return err
 		}
-		account, p := caller(ctx).Account, m.local
-		attached, err := attachmentCount(ctx, tx, account, m.arn)
+		account, p := caller(ctx).Account, m.Local
+		attached, err := attachmentCount(ctx, tx, account, m.ARN)
 		if err != nil {
 			return err
 		}
@@ -392,10 +283,10 @@ func (s *Service) DeletePolicy(ctx context.Context, in *iam.DeletePolicyInput) (
 		if err != nil {
 			return err
 		}
-		if attached > 0 || len(uses[m.arn]) > 0 {
+		if attached > 0 || len(uses[m.ARN]) > 0 {
 			return awsquery.DeleteConflict("Cannot delete a policy attached to entities.")
 		}
-		versions, err := tx.List(ctx, store.KindPolicyVersion, account, store.Query{Prefix: childKey(p.ID, "")})
+		versions, err := tx.List(ctx, store.KindPolicyVersion, account, store.Query{Prefix: store.ChildKey(p.ID, "")})
 		if err != nil {
 			return err
 		}
@@ -407,7 +298,7 @@ func (s *Service) DeletePolicy(ctx context.Context, in *iam.DeletePolicyInput) (
 				return err
 			}
 		}
-		return tx.Delete(ctx, store.KindPolicy, account, nameKey(p.Name))
+		return tx.Delete(ctx, store.KindPolicy, account, store.NameKey(p.Name))
 	})
 	if err != nil {
 		return nil, err
@@ -424,7 +315,7 @@ func policyTags(action string, write bool) tagged {
 		if err != nil {
 			return nil, nil, err
 		}
-		p := m.local
+		p := m.Local
 		if p == nil {
 			return nil, nil, nil
 		}

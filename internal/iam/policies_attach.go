@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
@@ -35,14 +36,14 @@ func roleTarget() attachTarget {
 
 // ref finds the named entity and returns its attached-policy link end.
 func (t attachTarget) ref(ctx context.Context, tx store.Tx, account, name string) (string, error) {
-	rec, err := tx.Get(ctx, t.kind, account, nameKey(name))
+	rec, err := tx.Get(ctx, t.kind, account, store.NameKey(name))
 	if isNotFound(err) {
 		return "", awsquery.NoSuchEntity("The %s with name %s cannot be found.", t.label, name)
 	}
 	if err != nil {
 		return "", err
 	}
-	return PrincipalRef(t.kind, rec.ID), nil
+	return store.PrincipalRef(t.kind, rec.ID), nil
 }
 
 // editableRef is ref for changes: a service-linked role's policies belong to its service.
@@ -57,7 +58,7 @@ func (t attachTarget) editableRef(ctx context.Context, tx store.Tx, account, nam
 	if err != nil {
 		return "", err
 	}
-	return PrincipalRef(store.KindRole, r.ID), nil
+	return store.PrincipalRef(store.KindRole, r.ID), nil
 }
 
 // attachPolicy attaches a managed policy to an entity; attaching it again changes nothing.
@@ -73,7 +74,7 @@ func (s *Service) attachPolicy(ctx context.Context, t attachTarget, name, policy
 			return err
 		}
 		// Service-linked role policies belong to roles that AWS services create for themselves.
-		if m.aws != nil && m.aws.Path == "/aws-service-role/" {
+		if m.AWS != nil && m.AWS.Path == "/aws-service-role/" {
 			return awsquery.Errorf(http.StatusBadRequest, "PolicyNotAttachable", "Cannot attach a Service Role Policy to a %s.", t.noun)
 		}
 		links, err := tx.LinksFrom(ctx, account, store.LinkAttached, ref)
@@ -81,14 +82,14 @@ func (s *Service) attachPolicy(ctx context.Context, t attachTarget, name, policy
 			return err
 		}
 		for _, l := range links {
-			if l.To == m.arn {
+			if l.To == m.ARN {
 				return nil
 			}
 		}
 		if len(links) >= maxAttachedPolicies {
 			return awsquery.LimitExceeded("Cannot exceed quota for %s: %d", t.quota, maxAttachedPolicies)
 		}
-		return tx.AddLink(ctx, store.Link{Account: account, Kind: store.LinkAttached, From: ref, To: m.arn})
+		return tx.AddLink(ctx, store.Link{Account: account, Kind: store.LinkAttached, From: ref, To: m.ARN})
 	})
 }
 
@@ -100,7 +101,7 @@ func (s *Service) detachPolicy(ctx context.Context, t attachTarget, name, policy
 		if err != nil {
 			return err
 		}
-		if err := checkARN(policyARN); err != nil {
+		if err := entity.CheckARN(policyARN); err != nil {
 			return err
 		}
 		err = tx.RemoveLink(ctx, store.Link{Account: account, Kind: store.LinkAttached, From: ref, To: policyARN})
@@ -135,7 +136,7 @@ func (s *Service) listAttached(ctx context.Context, t attachTarget, name string,
 		}
 		for _, l := range links {
 			// The ARN spells the policy's path and name: no need to read the policy.
-			if _, path, _, ok := parsePolicyARN(l.To); ok && strings.HasPrefix(path, prefix) {
+			if _, path, _, ok := entity.ParsePolicyARN(l.To); ok && strings.HasPrefix(path, prefix) {
 				arns = append(arns, l.To)
 			}
 		}
@@ -151,7 +152,7 @@ func (s *Service) listAttached(ctx context.Context, t attachTarget, name string,
 	}
 	out := make([]types.AttachedPolicy, 0, len(page))
 	for _, a := range page {
-		_, _, policyName, _ := parsePolicyARN(a)
+		_, _, policyName, _ := entity.ParsePolicyARN(a)
 		out = append(out, types.AttachedPolicy{PolicyArn: aws.String(a), PolicyName: aws.String(policyName)})
 	}
 	return out, truncated, next, nil
@@ -241,7 +242,7 @@ func entityOrder(e entityRef) string {
 	case store.KindRole:
 		rank = "1"
 	}
-	return rank + "/" + nameKey(e.name)
+	return rank + "/" + store.NameKey(e.name)
 }
 
 // loadEntity reads the name and path of the user, group or role an attached-policy link
@@ -311,7 +312,7 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *iam.ListEntitie
 			}
 		}
 		if in.PolicyUsageFilter != types.PolicyUsageTypePermissionsBoundary {
-			links, err := tx.LinksTo(ctx, account, store.LinkAttached, m.arn)
+			links, err := tx.LinksTo(ctx, account, store.LinkAttached, m.ARN)
 			if err != nil {
 				return err
 			}
@@ -331,7 +332,7 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *iam.ListEntitie
 			if err != nil {
 				return err
 			}
-			for _, e := range uses[m.arn] {
+			for _, e := range uses[m.ARN] {
 				add(e)
 			}
 		}
@@ -408,7 +409,7 @@ func (s *Service) setUserBoundary(ctx context.Context, name string, boundaryARN 
 		if u.PermissionsBoundary, err = boundaryFor(ctx, tx, account, boundaryARN); err != nil {
 			return err
 		}
-		return tx.Replace(ctx, store.Record{Account: account, Kind: store.KindUser, Key: nameKey(u.Name), ID: u.ID, Path: u.Path, Data: store.Encode(u)})
+		return tx.Replace(ctx, store.Record{Account: account, Kind: store.KindUser, Key: store.NameKey(u.Name), ID: u.ID, Path: u.Path, Data: store.Encode(u)})
 	})
 }
 

@@ -13,6 +13,8 @@ import (
 
 	arnpkg "github.com/gatehouse-iam/gatehouse/arn"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/servicedata"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/policy"
@@ -152,18 +154,18 @@ func (s *Service) identityPolicies(ctx context.Context, tx store.Tx, account str
 	if arnAccount(identityARN) != account {
 		return nil, missing // IAM sees only the caller's account; authorization refused others
 	}
-	rec, err := tx.Get(ctx, kind, account, nameKey(name))
+	rec, err := tx.Get(ctx, kind, account, store.NameKey(name))
 	if isNotFound(err) {
 		return nil, missing
 	}
 	if err != nil {
 		return nil, err
 	}
-	var m entityMeta
-	if err := decodeMeta(rec, &m); err != nil {
+	var m store.Meta
+	if err := store.DecodeMeta(rec, &m); err != nil {
 		return nil, err
 	}
-	if arn(account, typ, m.Path, m.Name) != identityARN {
+	if entity.ARN(account, typ, m.Path, m.Name) != identityARN {
 		return nil, missing // an ARN spells the path and the name exactly
 	}
 	var out []grantingPolicy
@@ -189,7 +191,7 @@ func (s *Service) identityPolicies(ctx context.Context, tx store.Tx, account str
 		}
 		groups = append(groups, g)
 	}
-	sort.Slice(groups, func(i, j int) bool { return nameKey(groups[i].Name) < nameKey(groups[j].Name) })
+	sort.Slice(groups, func(i, j int) bool { return store.NameKey(groups[i].Name) < store.NameKey(groups[j].Name) })
 	for _, g := range groups {
 		if err := s.ownGrantingPolicies(ctx, tx, account, store.KindGroup, g.ID, g.Name, seen, &out); err != nil {
 			return nil, err
@@ -200,15 +202,15 @@ func (s *Service) identityPolicies(ctx context.Context, tx store.Tx, account str
 
 // ownGrantingPolicies appends the inline and attached policies of one user, group or role.
 func (s *Service) ownGrantingPolicies(ctx context.Context, tx store.Tx, account string, kind store.Kind, id, name string, seen map[string]bool, out *[]grantingPolicy) error {
-	var l policyList
-	if err := s.gatherOwn(ctx, tx, account, kind, id, types.PolicySourceTypeNone, &l); err != nil {
+	var l enforce.PolicyList
+	if err := s.enforcer.GatherOwn(ctx, tx, account, kind, id, types.PolicySourceTypeNone, &l); err != nil {
 		return err
 	}
 	owner := types.PolicyOwnerEntityType(strings.ToUpper(string(kind)))
-	for i, p := range l.ps {
-		src := l.sources[i].ID
+	for i, p := range l.Policies {
+		src := l.Sources[i].ID
 		var e types.PolicyGrantingServiceAccess
-		switch l.kinds[i] {
+		switch l.Kinds[i] {
 		case types.PolicySourceTypeAwsManaged, types.PolicySourceTypeUserManaged:
 			if seen[src] {
 				continue

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/iam/awsmanaged"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -24,7 +25,7 @@ const (
 // listedPolicy is an entry of ListPolicies with its usage counts.
 type listedPolicy struct {
 	key                  string
-	m                    managedPolicy
+	m                    entity.ManagedPolicy
 	attached, boundaries int
 }
 
@@ -102,7 +103,7 @@ func (s *Service) ListPolicies(ctx context.Context, in *iam.ListPoliciesInput) (
 	local := &localPolicies{account: account, q: store.Query{PathPrefix: prefix, After: afterName, Limit: pg.limit + 1}, done: !withLocal}
 	remote := &awsPoliciesFrom{prefix: prefix}
 	if withAWS {
-		if remote.set, err = awsPolicies(); err != nil {
+		if remote.set, err = entity.AWSPolicies(); err != nil {
 			return nil, s.internal(ctx, err)
 		}
 		remote.i = remote.set.Search(afterName)
@@ -134,18 +135,18 @@ func (s *Service) ListPolicies(ctx context.Context, in *iam.ListPoliciesInput) (
 			switch {
 			case lp == nil && ap == nil:
 				return nil
-			case ap == nil || (lp != nil && nameKey(lp.Name) <= ap.SortKey()):
+			case ap == nil || (lp != nil && store.NameKey(lp.Name) <= ap.SortKey()):
 				p := *lp
 				local.buf = local.buf[1:]
-				e = listedPolicy{key: nameKey(p.Name) + localTag, m: managedPolicy{arn: policyARN(account, &p), local: &p}}
+				e = listedPolicy{key: store.NameKey(p.Name) + localTag, m: entity.ManagedPolicy{ARN: entity.PolicyARN(account, &p), Local: &p}}
 			default:
 				remote.i++
-				e = listedPolicy{key: ap.SortKey() + awsTag, m: managedPolicy{arn: ap.ARN, aws: ap}}
+				e = listedPolicy{key: ap.SortKey() + awsTag, m: entity.ManagedPolicy{ARN: ap.ARN, AWS: ap}}
 			}
-			if e.attached, err = attachmentCount(ctx, tx, account, e.m.arn); err != nil {
+			if e.attached, err = attachmentCount(ctx, tx, account, e.m.ARN); err != nil {
 				return err
 			}
-			e.boundaries = len(uses[e.m.arn])
+			e.boundaries = len(uses[e.m.ARN])
 			if keepListed(in, e) {
 				entries = append(entries, e)
 			}

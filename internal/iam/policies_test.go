@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -46,7 +48,7 @@ func newPolFixture(t testing.TB) *polFixture {
 	ctx := context.Background()
 	st, box, logger := testBackend(t)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	svc := New(st, box, func() time.Time { return now }, &polIDs{}, logger)
+	svc := New(st, box, func() time.Time { return now }, &polIDs{}, logger, enforce.New(st, box, func() time.Time { return now }, logger))
 	creds, err := svc.CreateAccount(ctx, AccountCredentials{})
 	if err != nil {
 		t.Fatalf("create account: %v", err)
@@ -87,7 +89,7 @@ func TestParsePolicyARN(t *testing.T) {
 		{"P", "", "", "", false},
 	} {
 		t.Run("arn="+tc.in, func(t *testing.T) {
-			account, path, name, ok := parsePolicyARN(tc.in)
+			account, path, name, ok := entity.ParsePolicyARN(tc.in)
 			if ok != tc.ok || account != tc.account || path != tc.path || name != tc.name {
 				t.Errorf("parsePolicyARN = %q %q %q %v", account, path, name, ok)
 			}
@@ -101,15 +103,15 @@ func FuzzParsePolicyARN(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		account, path, name, ok := parsePolicyARN(s)
+		account, path, name, ok := entity.ParsePolicyARN(s)
 		if !ok {
 			return
 		}
 		if got := "arn:aws:iam::" + account + ":policy" + path + name; got != s {
-			t.Fatalf("parsePolicyARN(%q) rebuilds %q", s, got)
+			t.Fatalf("entity.ParsePolicyARN(%q) rebuilds %q", s, got)
 		}
 		if name == "" || account == "" || path[0] != '/' || path[len(path)-1] != '/' {
-			t.Fatalf("parsePolicyARN(%q) = %q %q %q", s, account, path, name)
+			t.Fatalf("entity.ParsePolicyARN(%q) = %q %q %q", s, account, path, name)
 		}
 	})
 }
@@ -134,7 +136,7 @@ func TestVersionOrder(t *testing.T) {
 func TestSDKPolicyViews(t *testing.T) {
 	t.Parallel()
 	p := &store.Policy{ID: "ANPAX", Name: "P", Path: "/p/", Description: "d", DefaultVersionID: "v2", Tags: []store.Tag{{Key: "k", Value: "v"}}}
-	m := &managedPolicy{arn: "arn:aws:iam::123456789012:policy/p/P", local: p}
+	m := &entity.ManagedPolicy{ARN: "arn:aws:iam::123456789012:policy/p/P", Local: p}
 	for _, tc := range []struct {
 		name              string
 		view              policyView
@@ -150,7 +152,7 @@ func TestSDKPolicyViews(t *testing.T) {
 			if (got.Description != nil) != tc.description || (got.Tags != nil) != tc.tags {
 				t.Errorf("Description=%v Tags=%v", got.Description, got.Tags)
 			}
-			if *got.AttachmentCount != 3 || *got.PermissionsBoundaryUsageCount != 2 || !got.IsAttachable || *got.DefaultVersionId != "v2" || *got.Arn != m.arn {
+			if *got.AttachmentCount != 3 || *got.PermissionsBoundaryUsageCount != 2 || !got.IsAttachable || *got.DefaultVersionId != "v2" || *got.Arn != m.ARN {
 				t.Errorf("policy = %+v", got)
 			}
 		})

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
@@ -24,7 +25,7 @@ func noSuchVersion(policyARN, versionID string) error {
 // report a missing policy as the missing version: "Policy ARN version vN does not exist or is
 // not attachable." (LocalStack's recordings of AWS, test_iam_policies.snapshot.json
 // err-get-version-nonexistent-policy, err-set-default-nonexistent-policy).
-func loadVersionedPolicy(ctx context.Context, tx store.Tx, policyARN, versionID, action string, write bool) (*managedPolicy, error) {
+func loadVersionedPolicy(ctx context.Context, tx store.Tx, policyARN, versionID, action string, write bool) (*entity.ManagedPolicy, error) {
 	m, err := loadPolicy(ctx, tx, policyARN, action, write)
 	if e := awsquery.AsError(err); e != nil && e.Code == "NoSuchEntity" {
 		return nil, noSuchVersion(policyARN, versionID)
@@ -33,10 +34,10 @@ func loadVersionedPolicy(ctx context.Context, tx store.Tx, policyARN, versionID,
 }
 
 // loadVersion reads one version of a customer-managed policy.
-func loadVersion(ctx context.Context, tx store.Tx, account string, m *managedPolicy, versionID string) (*store.PolicyVersion, error) {
-	v, err := store.Load[store.PolicyVersion](ctx, tx, store.KindPolicyVersion, account, childKey(m.local.ID, versionID))
+func loadVersion(ctx context.Context, tx store.Tx, account string, m *entity.ManagedPolicy, versionID string) (*store.PolicyVersion, error) {
+	v, err := store.Load[store.PolicyVersion](ctx, tx, store.KindPolicyVersion, account, store.ChildKey(m.Local.ID, versionID))
 	if isNotFound(err) {
-		return nil, noSuchVersion(m.arn, versionID)
+		return nil, noSuchVersion(m.ARN, versionID)
 	}
 	return v, err
 }
@@ -57,7 +58,7 @@ func versionOrder(id string) string { return fmt.Sprintf("%010d", 1<<30-versionN
 // CreatePolicyVersion adds a version to a customer-managed policy, optionally making it the
 // default. Version ids are never reused, even after DeletePolicyVersion.
 func (s *Service) CreatePolicyVersion(ctx context.Context, in *iam.CreatePolicyVersionInput) (*iam.CreatePolicyVersionOutput, error) {
-	if err := checkARN(*in.PolicyArn); err != nil {
+	if err := entity.CheckARN(*in.PolicyArn); err != nil {
 		return nil, err
 	}
 	if err := validateManagedDocument(*in.PolicyDocument); err != nil {
@@ -69,8 +70,8 @@ func (s *Service) CreatePolicyVersion(ctx context.Context, in *iam.CreatePolicyV
 		if err != nil {
 			return err
 		}
-		account, p := caller(ctx).Account, m.local
-		n, err := tx.Count(ctx, store.KindPolicyVersion, account, childKey(p.ID, ""))
+		account, p := caller(ctx).Account, m.Local
+		n, err := tx.Count(ctx, store.KindPolicyVersion, account, store.ChildKey(p.ID, ""))
 		if err != nil {
 			return err
 		}
@@ -109,15 +110,15 @@ func (s *Service) GetPolicyVersion(ctx context.Context, in *iam.GetPolicyVersion
 		if err != nil {
 			return err
 		}
-		if m.aws != nil {
-			if *in.VersionId != m.aws.DefaultVersionID {
-				return noSuchVersion(m.arn, *in.VersionId)
+		if m.AWS != nil {
+			if *in.VersionId != m.AWS.DefaultVersionID {
+				return noSuchVersion(m.ARN, *in.VersionId)
 			}
 			out = &types.PolicyVersion{
-				CreateDate:       aws.Time(m.aws.UpdateDate), // the default version is the latest one
-				Document:         aws.String(awsquery.EncodeDocument(m.aws.Document)),
+				CreateDate:       aws.Time(m.AWS.UpdateDate), // the default version is the latest one
+				Document:         aws.String(awsquery.EncodeDocument(m.AWS.Document)),
 				IsDefaultVersion: true,
-				VersionId:        aws.String(m.aws.DefaultVersionID),
+				VersionId:        aws.String(m.AWS.DefaultVersionID),
 			}
 			return nil
 		}
@@ -128,7 +129,7 @@ func (s *Service) GetPolicyVersion(ctx context.Context, in *iam.GetPolicyVersion
 		out = &types.PolicyVersion{
 			CreateDate:       aws.Time(v.CreateDate),
 			Document:         aws.String(awsquery.EncodeDocument(v.Document)),
-			IsDefaultVersion: v.VersionID == m.local.DefaultVersionID,
+			IsDefaultVersion: v.VersionID == m.Local.DefaultVersionID,
 			VersionId:        aws.String(v.VersionID),
 		}
 		return nil
@@ -151,11 +152,11 @@ func (s *Service) ListPolicyVersions(ctx context.Context, in *iam.ListPolicyVers
 		if err != nil {
 			return err
 		}
-		if m.aws != nil {
-			versions = []types.PolicyVersion{{CreateDate: aws.Time(m.aws.UpdateDate), IsDefaultVersion: true, VersionId: aws.String(m.aws.DefaultVersionID)}}
+		if m.AWS != nil {
+			versions = []types.PolicyVersion{{CreateDate: aws.Time(m.AWS.UpdateDate), IsDefaultVersion: true, VersionId: aws.String(m.AWS.DefaultVersionID)}}
 			return nil
 		}
-		recs, err := tx.List(ctx, store.KindPolicyVersion, caller(ctx).Account, store.Query{Prefix: childKey(m.local.ID, "")})
+		recs, err := tx.List(ctx, store.KindPolicyVersion, caller(ctx).Account, store.Query{Prefix: store.ChildKey(m.Local.ID, "")})
 		if err != nil {
 			return err
 		}
@@ -164,7 +165,7 @@ func (s *Service) ListPolicyVersions(ctx context.Context, in *iam.ListPolicyVers
 			if err := store.Decode(r, &v); err != nil {
 				return err
 			}
-			versions = append(versions, types.PolicyVersion{CreateDate: aws.Time(v.CreateDate), IsDefaultVersion: v.VersionID == m.local.DefaultVersionID, VersionId: aws.String(v.VersionID)})
+			versions = append(versions, types.PolicyVersion{CreateDate: aws.Time(v.CreateDate), IsDefaultVersion: v.VersionID == m.Local.DefaultVersionID, VersionId: aws.String(v.VersionID)})
 		}
 		return nil
 	})
@@ -192,10 +193,10 @@ func (s *Service) DeletePolicyVersion(ctx context.Context, in *iam.DeletePolicyV
 		if err != nil {
 			return err
 		}
-		if v.VersionID == m.local.DefaultVersionID {
+		if v.VersionID == m.Local.DefaultVersionID {
 			return awsquery.DeleteConflict("Cannot delete the default version of a policy.")
 		}
-		return tx.Delete(ctx, store.KindPolicyVersion, account, childKey(m.local.ID, v.VersionID))
+		return tx.Delete(ctx, store.KindPolicyVersion, account, store.ChildKey(m.Local.ID, v.VersionID))
 	})
 	if err != nil {
 		return nil, err
@@ -215,8 +216,8 @@ func (s *Service) SetDefaultPolicyVersion(ctx context.Context, in *iam.SetDefaul
 		if err != nil {
 			return err
 		}
-		m.local.DefaultVersionID = v.VersionID
-		return tx.Replace(ctx, policyRecord(account, m.local))
+		m.Local.DefaultVersionID = v.VersionID
+		return tx.Replace(ctx, policyRecord(account, m.Local))
 	})
 	if err != nil {
 		return nil, err

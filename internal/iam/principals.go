@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
@@ -38,7 +39,7 @@ func rebindPrincipals(ctx context.Context, tx store.Tx, doc string, missing func
 		if account == "" {
 			rec, err = tx.GetByID(ctx, kind, v)
 		} else {
-			rec, err = tx.Get(ctx, kind, account, nameKey(pathName[strings.LastIndex(pathName, "/")+1:]))
+			rec, err = tx.Get(ctx, kind, account, store.NameKey(pathName[strings.LastIndex(pathName, "/")+1:]))
 		}
 		if isNotFound(err) {
 			return missing(kind, v)
@@ -47,11 +48,11 @@ func rebindPrincipals(ctx context.Context, tx store.Tx, doc string, missing func
 			return "", err
 		}
 		if account != "" {
-			var m entityMeta
-			if err := decodeMeta(rec, &m); err != nil {
+			var m store.Meta
+			if err := store.DecodeMeta(rec, &m); err != nil {
 				return "", err
 			}
-			if arn(account, string(kind), m.Path, m.Name) != v {
+			if entity.ARN(account, string(kind), m.Path, m.Name) != v {
 				// Names compare without case, but an ARN must spell the principal exactly.
 				return missing(kind, v)
 			}
@@ -79,11 +80,11 @@ func showPrincipals(ctx context.Context, tx store.Tx, doc string) (string, error
 		if err != nil {
 			return "", err
 		}
-		var m entityMeta
-		if err := decodeMeta(rec, &m); err != nil {
+		var m store.Meta
+		if err := store.DecodeMeta(rec, &m); err != nil {
 			return "", err
 		}
-		return arn(rec.Account, string(kind), m.Path, m.Name), nil
+		return entity.ARN(rec.Account, string(kind), m.Path, m.Name), nil
 	})
 	if err != nil {
 		return "", err

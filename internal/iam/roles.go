@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
@@ -18,8 +19,6 @@ const (
 	maxRolesPerAccount        = 1000
 	defaultMaxSessionDuration = 3600
 )
-
-func roleARN(account string, r *store.Role) string { return arn(account, "role", r.Path, r.Name) }
 
 // roleView says which members of the Role element an operation returns: AWS leaves some out.
 type roleView int
@@ -33,7 +32,7 @@ const (
 // sdkRole is the Role element; the trust policy is URL-encoded as IAM returns documents.
 func sdkRole(account string, r *store.Role, view roleView) types.Role {
 	out := types.Role{
-		Arn:                      aws.String(roleARN(account, r)),
+		Arn:                      aws.String(entity.RoleARN(account, r)),
 		AssumeRolePolicyDocument: aws.String(awsquery.EncodeDocument(r.AssumeRolePolicyDocument)),
 		CreateDate:               aws.Time(r.CreateDate),
 		Path:                     aws.String(r.Path),
@@ -66,7 +65,7 @@ func noSuchRole(name string) error {
 
 // loadRole reads a role by name, answering NoSuchEntity when there is none.
 func loadRole(ctx context.Context, tx store.Tx, account, name string) (*store.Role, error) {
-	r, err := store.Load[store.Role](ctx, tx, store.KindRole, account, nameKey(name))
+	r, err := store.Load[store.Role](ctx, tx, store.KindRole, account, store.NameKey(name))
 	if isNotFound(err) {
 		return nil, noSuchRole(name)
 	}
@@ -74,7 +73,7 @@ func loadRole(ctx context.Context, tx store.Tx, account, name string) (*store.Ro
 }
 
 func roleRecord(account string, r *store.Role) store.Record {
-	return store.Record{Account: account, Kind: store.KindRole, Key: nameKey(r.Name), ID: r.ID, Path: r.Path, Data: store.Encode(r)}
+	return store.Record{Account: account, Kind: store.KindRole, Key: store.NameKey(r.Name), ID: r.ID, Path: r.Path, Data: store.Encode(r)}
 }
 
 // validateTrustPolicy checks an assume-role policy document and the trust policy size quota,
@@ -133,7 +132,7 @@ func (s *Service) CreateRole(ctx context.Context, in *iam.CreateRoleInput) (*iam
 	exists := func() error { return awsquery.EntityAlreadyExists("Role with name %s already exists.", r.Name) }
 	var shown string
 	err = s.create(ctx, func(ctx context.Context, tx store.Tx) error {
-		if _, err := tx.Get(ctx, store.KindRole, account, nameKey(r.Name)); err == nil {
+		if _, err := tx.Get(ctx, store.KindRole, account, store.NameKey(r.Name)); err == nil {
 			return exists()
 		} else if !isNotFound(err) {
 			return err
@@ -277,16 +276,16 @@ func (s *Service) DeleteRole(ctx context.Context, in *iam.DeleteRoleInput) (*iam
 		if err := modifiableRole(r); err != nil {
 			return err
 		}
-		if l, err := tx.LinksFrom(ctx, account, store.LinkAttached, PrincipalRef(store.KindRole, r.ID)); err != nil || len(l) > 0 {
+		if l, err := tx.LinksFrom(ctx, account, store.LinkAttached, store.PrincipalRef(store.KindRole, r.ID)); err != nil || len(l) > 0 {
 			return conflictOr(err, "Cannot delete entity, must detach all policies first.")
 		}
-		if n, err := tx.Count(ctx, store.KindInlinePolicy, account, childKey(r.ID, "")); err != nil || n > 0 {
+		if n, err := tx.Count(ctx, store.KindInlinePolicy, account, store.ChildKey(r.ID, "")); err != nil || n > 0 {
 			return conflictOr(err, "Cannot delete entity, must delete policies first.")
 		}
 		if p, err := instanceProfilesOfRole(ctx, tx, account, r.ID); err != nil || len(p) > 0 {
 			return conflictOr(err, "Cannot delete entity, must remove roles from instance profile first.")
 		}
-		return tx.Delete(ctx, store.KindRole, account, nameKey(r.Name))
+		return tx.Delete(ctx, store.KindRole, account, store.NameKey(r.Name))
 	})
 	if err != nil {
 		return nil, err

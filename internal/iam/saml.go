@@ -105,7 +105,7 @@ func (s *Service) samlPrivateKey(pemText string) (store.SAMLPrivateKey, error) {
 }
 
 func samlRecord(account string, p *store.SAMLProvider) store.Record {
-	return store.Record{Account: account, Kind: store.KindSAMLProvider, Key: nameKey(p.Name), ID: p.UUID, Data: store.Encode(p)}
+	return store.Record{Account: account, Kind: store.KindSAMLProvider, Key: store.NameKey(p.Name), ID: p.UUID, Data: store.Encode(p)}
 }
 
 func noSuchSAMLProvider(providerARN string) error {
@@ -122,7 +122,7 @@ func loadSAMLProvider(ctx context.Context, tx store.Tx, account, providerARN str
 	if acct != account {
 		return nil, noSuchSAMLProvider(providerARN)
 	}
-	p, err := store.Load[store.SAMLProvider](ctx, tx, store.KindSAMLProvider, account, nameKey(name))
+	p, err := store.Load[store.SAMLProvider](ctx, tx, store.KindSAMLProvider, account, store.NameKey(name))
 	if isNotFound(err) {
 		return nil, noSuchSAMLProvider(providerARN)
 	}
@@ -309,7 +309,7 @@ func (s *Service) DeleteSAMLProvider(ctx context.Context, in *iam.DeleteSAMLProv
 		if err != nil {
 			return err
 		}
-		return tx.Delete(ctx, store.KindSAMLProvider, account, nameKey(p.Name))
+		return tx.Delete(ctx, store.KindSAMLProvider, account, store.NameKey(p.Name))
 	})
 	if err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
@@ -45,11 +46,11 @@ func serverCertificateExists(name string) error {
 }
 
 func serverCertificateRecord(account string, c *store.ServerCertificate) store.Record {
-	return store.Record{Account: account, Kind: store.KindServerCertificate, Key: nameKey(c.Name), ID: c.ID, Path: c.Path, Data: store.Encode(c)}
+	return store.Record{Account: account, Kind: store.KindServerCertificate, Key: store.NameKey(c.Name), ID: c.ID, Path: c.Path, Data: store.Encode(c)}
 }
 
 func loadServerCertificate(ctx context.Context, tx store.Tx, account, name string) (*store.ServerCertificate, error) {
-	c, err := store.Load[store.ServerCertificate](ctx, tx, store.KindServerCertificate, account, nameKey(name))
+	c, err := store.Load[store.ServerCertificate](ctx, tx, store.KindServerCertificate, account, store.NameKey(name))
 	if isNotFound(err) {
 		return nil, noSuchServerCertificate(name)
 	}
@@ -58,7 +59,7 @@ func loadServerCertificate(ctx context.Context, tx store.Tx, account, name strin
 
 func sdkServerCertificateMetadata(account string, c *store.ServerCertificate) *types.ServerCertificateMetadata {
 	return &types.ServerCertificateMetadata{
-		Arn:                   aws.String(arn(account, "server-certificate", c.Path, c.Name)),
+		Arn:                   aws.String(entity.ARN(account, "server-certificate", c.Path, c.Name)),
 		Path:                  aws.String(c.Path),
 		ServerCertificateId:   aws.String(c.ID),
 		ServerCertificateName: aws.String(c.Name),
@@ -330,7 +331,7 @@ func (s *Service) UpdateServerCertificate(ctx context.Context, in *iam.UpdateSer
 		if err != nil {
 			return err
 		}
-		oldKey := nameKey(c.Name)
+		oldKey := store.NameKey(c.Name)
 		if in.NewPath != nil {
 			c.Path = *in.NewPath
 		}
@@ -349,7 +350,7 @@ func (s *Service) UpdateServerCertificate(ctx context.Context, in *iam.UpdateSer
 func (s *Service) DeleteServerCertificate(ctx context.Context, in *iam.DeleteServerCertificateInput) (*iam.DeleteServerCertificateOutput, error) {
 	account := caller(ctx).Account
 	err := s.update(ctx, func(ctx context.Context, tx store.Tx) error {
-		err := tx.Delete(ctx, store.KindServerCertificate, account, nameKey(*in.ServerCertificateName))
+		err := tx.Delete(ctx, store.KindServerCertificate, account, store.NameKey(*in.ServerCertificateName))
 		if isNotFound(err) {
 			return noSuchServerCertificate(*in.ServerCertificateName)
 		}

@@ -1,6 +1,8 @@
 // Package iam implements the IAM API operations: one typed handler per operation, each doing
-// validation, authorization and a store transaction. Handlers take aws-sdk-go-v2 input shapes
-// and return its output shapes; the protocol layer (awsquery) turns them into XML.
+// validation and a store transaction. Authorization maps each operation's input to the
+// questions it asks (AuthorizeOperation, authorize_table.go, authorize_target.go) and leaves
+// deciding them to internal/enforce. Handlers take aws-sdk-go-v2 input shapes and return its
+// output shapes; the protocol layer (awsquery) turns them into XML.
 package iam
 
 import (
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -22,19 +25,23 @@ type Service struct {
 	now    func() time.Time
 	ids    IDSource
 	logger *slog.Logger
-	creds  credCache
-	// users caches GetUser's reads, under the same epochs as the credentials (users.go).
-	users epochCache[*store.User]
-	guard *guard // authorization: the reference and the policy caches (authorize.go)
+	// enforcer decides the Access values operations need; every committed write invalidates
+	// its caches.
+	enforcer *enforce.Enforcer
+	guard    *guard // authorization: the reference and the targets cache (authorize.go)
+	// users caches GetUser's reads, under the enforcer's epochs (users.go).
+	users enforce.EpochCache[*store.User]
 	// passwords hashes console passwords and limits failed attempts (passwords.go).
 	passwords *passwordGuard
-	// denials seals AccessDenied details for DecodeAuthorizationMessage; nil leaves them out.
-	denials DenialEncoder
 }
 
-// New returns the IAM service over st; secrets are sealed with box.
-func New(st store.Store, box *secret.Box, now func() time.Time, ids IDSource, logger *slog.Logger) *Service {
-	return &Service{store: st, box: box, now: now, ids: ids, logger: logger, guard: newGuard(), passwords: newPasswordGuard()}
+// New returns the IAM service over st; secrets are sealed with box. Authorization asks enf,
+// over the same store, whose caches the service's writes invalidate.
+func New(st store.Store, box *secret.Box, now func() time.Time, ids IDSource, logger *slog.Logger, enf *enforce.Enforcer) *Service {
+	s := &Service{store: st, box: box, now: now, ids: ids, logger: logger, enforcer: enf, guard: newGuard(), passwords: newPasswordGuard()}
+	enf.ReportCache("targets", &s.guard.targets)
+	enf.ReportCache("users", &s.users)
+	return s
 }
 
 // Register adds every implemented IAM operation to svc.
@@ -82,7 +89,7 @@ func (s *Service) Register(svc *awsquery.Service) error {
 func (s *Service) timestamp() time.Time { return s.now().UTC().Truncate(time.Second) }
 
 // update runs fn in a write transaction, turning store failures into AWS errors.
-// Every committed write invalidates the credential cache: it may have changed a key or its owner.
+// Every committed write invalidates the enforcer's caches: it may have changed a key or its owner.
 func (s *Service) update(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
 	return s.write(ctx, false, fn)
 }
@@ -96,7 +103,7 @@ func (s *Service) create(ctx context.Context, fn func(ctx context.Context, tx st
 func (s *Service) write(ctx context.Context, newEntityOnly bool, fn func(ctx context.Context, tx store.Tx) error) error {
 	err := s.store.Update(ctx, fn)
 	if err == nil {
-		s.creds.invalidate(newEntityOnly)
+		s.enforcer.Invalidate(newEntityOnly)
 	}
 	return s.internal(ctx, err)
 }

@@ -44,7 +44,7 @@ func noSuchServiceCredential(id string) error {
 }
 
 func serviceCredentialRecord(account string, c *store.ServiceCredential) store.Record {
-	return store.Record{Account: account, Kind: store.KindServiceCredential, Key: childKey(c.UserID, c.ID), ID: c.ID, Data: store.Encode(c)}
+	return store.Record{Account: account, Kind: store.KindServiceCredential, Key: store.ChildKey(c.UserID, c.ID), ID: c.ID, Data: store.Encode(c)}
 }
 
 // credentialStatus is a credential's status as IAM reports it: Expired once an API key is past
@@ -145,7 +145,7 @@ func (s *Service) CreateServiceSpecificCredential(ctx context.Context, in *iam.C
 			c.Expires = aws.Time(now.AddDate(0, 0, int(*in.CredentialAgeDays)))
 		}
 		c.UserID = u.ID
-		recs, err := tx.List(ctx, store.KindServiceCredential, account, store.Query{Prefix: childKey(u.ID, "")})
+		recs, err := tx.List(ctx, store.KindServiceCredential, account, store.Query{Prefix: store.ChildKey(u.ID, "")})
 		if err != nil {
 			return err
 		}
@@ -207,7 +207,7 @@ func (s *Service) ListServiceSpecificCredentials(ctx context.Context, in *iam.Li
 			if err != nil || owner.userName == "" {
 				return err // the root user has no service-specific credentials
 			}
-			prefix, names[owner.id] = childKey(owner.id, ""), owner.userName
+			prefix, names[owner.id] = store.ChildKey(owner.id, ""), owner.userName
 		}
 		if in.ServiceName != nil {
 			if _, ok := credentialService(*in.ServiceName); !ok {
@@ -262,7 +262,7 @@ func loadServiceCredential(ctx context.Context, tx store.Tx, p *principal.Princi
 	if owner.userName == "" {
 		return nil, owner, noSuchServiceCredential(id) // the root user has none
 	}
-	c, err := store.Load[store.ServiceCredential](ctx, tx, store.KindServiceCredential, p.Account, childKey(owner.id, id))
+	c, err := store.Load[store.ServiceCredential](ctx, tx, store.KindServiceCredential, p.Account, store.ChildKey(owner.id, id))
 	if isNotFound(err) {
 		return nil, owner, noSuchServiceCredential(id)
 	}
@@ -323,7 +323,7 @@ func (s *Service) DeleteServiceSpecificCredential(ctx context.Context, in *iam.D
 		if err != nil {
 			return err
 		}
-		return tx.Delete(ctx, store.KindServiceCredential, p.Account, childKey(c.UserID, c.ID))
+		return tx.Delete(ctx, store.KindServiceCredential, p.Account, store.ChildKey(c.UserID, c.ID))
 	})
 	if err != nil {
 		return nil, err

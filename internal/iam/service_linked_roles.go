@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
@@ -200,7 +201,7 @@ func (s *Service) CreateServiceLinkedRole(ctx context.Context, in *iam.CreateSer
 	}
 	// Only a new role and its attachment: no existing principal's grants change.
 	err := s.create(ctx, func(ctx context.Context, tx store.Tx) error {
-		if _, err := tx.Get(ctx, store.KindRole, account, nameKey(name)); err == nil {
+		if _, err := tx.Get(ctx, store.KindRole, account, store.NameKey(name)); err == nil {
 			return taken()
 		} else if !isNotFound(err) {
 			return err
@@ -220,14 +221,14 @@ func (s *Service) CreateServiceLinkedRole(ctx context.Context, in *iam.CreateSer
 		if known.policy == "" {
 			return nil
 		}
-		m, err := findPolicy(ctx, tx, account, "arn:aws:iam::aws:policy"+slrPathPrefix+known.policy)
+		m, err := entity.FindPolicy(ctx, tx, account, "arn:aws:iam::aws:policy"+slrPathPrefix+known.policy)
 		if err != nil {
 			return err
 		}
 		if m == nil {
 			return fmt.Errorf("service-linked role policy %s of %s is not an AWS managed policy", known.policy, service)
 		}
-		return tx.AddLink(ctx, store.Link{Account: account, Kind: store.LinkAttached, From: PrincipalRef(store.KindRole, r.ID), To: m.arn})
+		return tx.AddLink(ctx, store.Link{Account: account, Kind: store.LinkAttached, From: store.PrincipalRef(store.KindRole, r.ID), To: m.ARN})
 	})
 	if err != nil {
 		return nil, err
@@ -251,7 +252,7 @@ func (s *Service) DeleteServiceLinkedRole(ctx context.Context, in *iam.DeleteSer
 		if !isServiceLinked(r) {
 			return awsquery.InvalidInput("The role %s is not a service-linked role; delete it with DeleteRole.", r.Name)
 		}
-		ref := PrincipalRef(store.KindRole, r.ID)
+		ref := store.PrincipalRef(store.KindRole, r.ID)
 		links, err := tx.LinksFrom(ctx, account, store.LinkAttached, ref)
 		if err != nil {
 			return err
@@ -261,7 +262,7 @@ func (s *Service) DeleteServiceLinkedRole(ctx context.Context, in *iam.DeleteSer
 				return err
 			}
 		}
-		inline, err := tx.List(ctx, store.KindInlinePolicy, account, store.Query{Prefix: childKey(r.ID, "")})
+		inline, err := tx.List(ctx, store.KindInlinePolicy, account, store.Query{Prefix: store.ChildKey(r.ID, "")})
 		if err != nil {
 			return err
 		}
@@ -270,7 +271,7 @@ func (s *Service) DeleteServiceLinkedRole(ctx context.Context, in *iam.DeleteSer
 				return err
 			}
 		}
-		if err := tx.Delete(ctx, store.KindRole, account, nameKey(r.Name)); err != nil {
+		if err := tx.Delete(ctx, store.KindRole, account, store.NameKey(r.Name)); err != nil {
 			return err
 		}
 		// task/aws-service-role/SERVICE/ROLE/UUID, as AWS documents the DeletionTaskId.

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -45,7 +46,7 @@ func TestServiceLinkedRoleName(t *testing.T) {
 // attached, so each named policy must be a shipped AWS managed policy under /aws-service-role/.
 func TestLinkedServicesPolicies(t *testing.T) {
 	t.Parallel()
-	set, err := awsPolicies()
+	set, err := entity.AWSPolicies()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/password"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -145,7 +146,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in PasswordSignIn) (*S
 	var pp *store.PasswordPolicy
 	var serials []string
 	err := s.view(ctx, func(ctx context.Context, tx store.Tx) (err error) {
-		if u, err = store.Load[store.User](ctx, tx, store.KindUser, in.Account, nameKey(in.UserName)); err != nil {
+		if u, err = store.Load[store.User](ctx, tx, store.KindUser, in.Account, store.NameKey(in.UserName)); err != nil {
 			if isNotFound(err) {
 				u, err = nil, nil
 			}
@@ -174,7 +175,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in PasswordSignIn) (*S
 	if expired && pp.HardExpiry {
 		return nil, &SignInError{Reason: SignInPasswordExpired}
 	}
-	out := &SignedIn{UserID: u.ID, UserName: u.Name, ARN: userARN(in.Account, u), PasswordResetRequired: lp.PasswordResetRequired, PasswordExpired: expired}
+	out := &SignedIn{UserID: u.ID, UserName: u.Name, ARN: entity.UserARN(in.Account, u), PasswordResetRequired: lp.PasswordResetRequired, PasswordExpired: expired}
 	if out.MFA, reason, err = s.signInMFA(ctx, in, u.ID, serials); err != nil {
 		return nil, err
 	}
@@ -194,7 +195,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in PasswordSignIn) (*S
 
 // mfaSerials are the serial numbers of the MFA devices enabled for a user.
 func mfaSerials(ctx context.Context, tx store.Tx, account, userID string) ([]string, error) {
-	recs, err := tx.List(ctx, store.KindMFAAssignment, account, store.Query{Prefix: childKey(userID, "")})
+	recs, err := tx.List(ctx, store.KindMFAAssignment, account, store.Query{Prefix: store.ChildKey(userID, "")})
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +232,7 @@ func (s *Service) verifyAnyMFA(ctx context.Context, in PasswordSignIn, userID st
 // changes no credential or grant, so only the caches of entities read (GetUser's) are made
 // stale, not the credentials and grants (as RecordKeyUse).
 func (s *Service) recordPasswordUse(ctx context.Context, account, userID string) error {
-	defer s.creds.epoch.Add(1)
+	defer s.enforcer.Invalidate(true) // the entity caches' epoch only
 	return s.internal(ctx, s.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		u, rec, err := store.LoadByID[store.User](ctx, tx, store.KindUser, userID)
 		if isNotFound(err) {

@@ -34,7 +34,7 @@ func signingCertificateID(der []byte) string {
 // signingCertificateRecord stores c under its owner. The record id adds the account, so that
 // one certificate is refused twice in an account (DuplicateCertificate) but may be in others.
 func signingCertificateRecord(account string, c *store.SigningCertificate) store.Record {
-	return store.Record{Account: account, Kind: store.KindSigningCertificate, Key: childKey(c.OwnerID, c.ID), ID: account + "/" + c.ID, Data: store.Encode(c)}
+	return store.Record{Account: account, Kind: store.KindSigningCertificate, Key: store.ChildKey(c.OwnerID, c.ID), ID: account + "/" + c.ID, Data: store.Encode(c)}
 }
 
 func sdkSigningCertificate(c *store.SigningCertificate, owner keyOwner) types.SigningCertificate {
@@ -96,7 +96,7 @@ func (s *Service) UploadSigningCertificate(ctx context.Context, in *iam.UploadSi
 		} else if !isNotFound(err) {
 			return err
 		}
-		n, err := tx.Count(ctx, store.KindSigningCertificate, p.Account, childKey(owner.id, ""))
+		n, err := tx.Count(ctx, store.KindSigningCertificate, p.Account, store.ChildKey(owner.id, ""))
 		if err != nil {
 			return err
 		}
@@ -125,7 +125,7 @@ func (s *Service) ListSigningCertificates(ctx context.Context, in *iam.ListSigni
 		if err != nil {
 			return err
 		}
-		recs, truncated, marker, err := list(ctx, tx, store.KindSigningCertificate, p.Account, store.Query{Prefix: childKey(owner.id, "")}, pg)
+		recs, truncated, marker, err := list(ctx, tx, store.KindSigningCertificate, p.Account, store.Query{Prefix: store.ChildKey(owner.id, "")}, pg)
 		if err != nil {
 			return err
 		}
@@ -165,7 +165,7 @@ func (s *Service) UpdateSigningCertificate(ctx context.Context, in *iam.UpdateSi
 		if err != nil {
 			return err
 		}
-		rec, err := tx.Get(ctx, store.KindSigningCertificate, p.Account, childKey(owner.id, *in.CertificateId))
+		rec, err := tx.Get(ctx, store.KindSigningCertificate, p.Account, store.ChildKey(owner.id, *in.CertificateId))
 		if isNotFound(err) {
 			return noSuchSigningCertificate(*in.CertificateId)
 		}
@@ -193,7 +193,7 @@ func (s *Service) DeleteSigningCertificate(ctx context.Context, in *iam.DeleteSi
 		if err != nil {
 			return err
 		}
-		err = tx.Delete(ctx, store.KindSigningCertificate, p.Account, childKey(owner.id, *in.CertificateId))
+		err = tx.Delete(ctx, store.KindSigningCertificate, p.Account, store.ChildKey(owner.id, *in.CertificateId))
 		if isNotFound(err) {
 			return noSuchSigningCertificate(*in.CertificateId)
 		}

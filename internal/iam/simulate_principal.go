@@ -11,6 +11,8 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
@@ -27,8 +29,8 @@ func (s *Service) simulatePrincipalOperations() []operation {
 type policySource struct {
 	kind     store.Kind
 	arn      string
-	identity policyList
-	boundary policyList
+	identity enforce.PolicyList
+	boundary enforce.PolicyList
 }
 
 // loadPolicySource finds the entity of PolicySourceArn in account and gathers its policies: a
@@ -63,24 +65,24 @@ func (s *Service) loadPolicySource(ctx context.Context, account, sourceARN strin
 	}
 	src := &policySource{kind: kind, arn: sourceARN}
 	err := s.view(ctx, func(ctx context.Context, tx store.Tx) error {
-		rec, err := tx.Get(ctx, kind, account, nameKey(name))
+		rec, err := tx.Get(ctx, kind, account, store.NameKey(name))
 		if isNotFound(err) {
 			return missing
 		}
 		if err != nil {
 			return err
 		}
-		var m entityMeta
-		if err := decodeMeta(rec, &m); err != nil {
+		var m store.Meta
+		if err := store.DecodeMeta(rec, &m); err != nil {
 			return err
 		}
-		if arn(account, typ, m.Path, m.Name) != sourceARN {
+		if entity.ARN(account, typ, m.Path, m.Name) != sourceARN {
 			return missing // an ARN spells the path and the name exactly
 		}
 		if kind == store.KindGroup {
-			return s.gatherOwn(ctx, tx, account, kind, rec.ID, types.PolicySourceTypeGroup, &src.identity)
+			return s.enforcer.GatherOwn(ctx, tx, account, kind, rec.ID, types.PolicySourceTypeGroup, &src.identity)
 		}
-		_, _, err = s.gatherEntity(ctx, tx, kind, rec.ID, &src.identity, &src.boundary)
+		_, _, err = s.enforcer.GatherEntity(ctx, tx, kind, rec.ID, &src.identity, &src.boundary)
 		return err
 	})
 	if err != nil {
@@ -92,18 +94,18 @@ func (s *Service) loadPolicySource(ctx context.Context, account, sourceARN strin
 // simulationList converts gathered policies for the simulator: a managed policy is named by its
 // name, an inline one by its own, as SourcePolicyId shows them. kinds records each source's
 // SourcePolicyType.
-func simulationList(l *policyList, kinds map[authz.Source]types.PolicySourceType) ([]*policy.Policy, []authz.Source) {
-	srcs := make([]authz.Source, len(l.sources))
-	for i, src := range l.sources {
-		if k := l.kinds[i]; k == types.PolicySourceTypeAwsManaged || k == types.PolicySourceTypeUserManaged {
+func simulationList(l *enforce.PolicyList, kinds map[authz.Source]types.PolicySourceType) ([]*policy.Policy, []authz.Source) {
+	srcs := make([]authz.Source, len(l.Sources))
+	for i, src := range l.Sources {
+		if k := l.Kinds[i]; k == types.PolicySourceTypeAwsManaged || k == types.PolicySourceTypeUserManaged {
 			src.ID = src.ID[strings.LastIndex(src.ID, "/")+1:]
 		}
 		if _, ok := kinds[src]; !ok {
-			kinds[src] = l.kinds[i]
+			kinds[src] = l.Kinds[i]
 		}
 		srcs[i] = src
 	}
-	return l.ps, srcs
+	return l.Policies, srcs
 }
 
 // SimulatePrincipalPolicy evaluates the policies of a user (with its groups'), group or role,
@@ -139,7 +141,7 @@ func (s *Service) SimulatePrincipalPolicy(ctx context.Context, in *iam.SimulateP
 		if sim.base.Boundary, err = simulationPolicies(in.PermissionsBoundaryPolicyInputList, "PermissionsBoundaryPolicyInputList", authz.BoundaryPolicy); err != nil {
 			return nil, err
 		}
-	case len(src.boundary.ps) > 0:
+	case len(src.boundary.Policies) > 0:
 		bps, bsrcs := simulationList(&src.boundary, kinds)
 		sim.base.Boundary = authz.NewPolicies(bps, bsrcs)
 	}
@@ -195,7 +197,7 @@ func (s *Service) GetContextKeysForPrincipalPolicy(ctx context.Context, in *iam.
 	if err != nil {
 		return nil, err
 	}
-	ps := append([]*policy.Policy(nil), src.identity.ps...)
+	ps := append([]*policy.Policy(nil), src.identity.Policies...)
 	for i, doc := range in.PolicyInputList {
 		p, err := parseSimulationPolicy(doc)
 		if err != nil {

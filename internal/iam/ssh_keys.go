@@ -216,7 +216,7 @@ func sshKeyBody(k *store.SSHPublicKey, encoding types.EncodingType) (string, err
 }
 
 func sshKeyRecord(account string, k *store.SSHPublicKey) store.Record {
-	return store.Record{Account: account, Kind: store.KindSSHPublicKey, Key: childKey(k.UserID, k.ID), ID: k.ID, Data: store.Encode(k)}
+	return store.Record{Account: account, Kind: store.KindSSHPublicKey, Key: store.ChildKey(k.UserID, k.ID), ID: k.ID, Data: store.Encode(k)}
 }
 
 func sdkSSHPublicKey(k *store.SSHPublicKey, userName, body string) *types.SSHPublicKey {
@@ -236,7 +236,7 @@ func loadSSHPublicKey(ctx context.Context, tx store.Tx, account, userName, id st
 	if err != nil {
 		return nil, nil, err
 	}
-	k, err := store.Load[store.SSHPublicKey](ctx, tx, store.KindSSHPublicKey, account, childKey(u.ID, id))
+	k, err := store.Load[store.SSHPublicKey](ctx, tx, store.KindSSHPublicKey, account, store.ChildKey(u.ID, id))
 	if isNotFound(err) {
 		return nil, nil, noSuchSSHPublicKey(id)
 	}
@@ -274,7 +274,7 @@ func (s *Service) UploadSSHPublicKey(ctx context.Context, in *iam.UploadSSHPubli
 			return err
 		}
 		k.UserID = u.ID
-		recs, err := tx.List(ctx, store.KindSSHPublicKey, account, store.Query{Prefix: childKey(u.ID, "")})
+		recs, err := tx.List(ctx, store.KindSSHPublicKey, account, store.Query{Prefix: store.ChildKey(u.ID, "")})
 		if err != nil {
 			return err
 		}
@@ -333,7 +333,7 @@ func (s *Service) ListSSHPublicKeys(ctx context.Context, in *iam.ListSSHPublicKe
 		if err != nil || owner.userName == "" {
 			return err
 		}
-		recs, truncated, marker, err := list(ctx, tx, store.KindSSHPublicKey, p.Account, store.Query{Prefix: childKey(owner.id, "")}, pg)
+		recs, truncated, marker, err := list(ctx, tx, store.KindSSHPublicKey, p.Account, store.Query{Prefix: store.ChildKey(owner.id, "")}, pg)
 		if err != nil {
 			return err
 		}
@@ -386,7 +386,7 @@ func (s *Service) DeleteSSHPublicKey(ctx context.Context, in *iam.DeleteSSHPubli
 		if err != nil {
 			return err
 		}
-		return tx.Delete(ctx, store.KindSSHPublicKey, account, childKey(k.UserID, k.ID))
+		return tx.Delete(ctx, store.KindSSHPublicKey, account, store.ChildKey(k.UserID, k.ID))
 	})
 	if err != nil {
 		return nil, err

@@ -35,7 +35,7 @@ func userTags() tagged {
 		}
 		return u.Tags, func(tags []store.Tag) store.Record {
 			u.Tags = tags
-			return store.Record{Account: account, Kind: store.KindUser, Key: nameKey(u.Name), ID: u.ID, Path: u.Path, Data: store.Encode(u)}
+			return store.Record{Account: account, Kind: store.KindUser, Key: store.NameKey(u.Name), ID: u.ID, Path: u.Path, Data: store.Encode(u)}
 		}, nil
 	}}
 }

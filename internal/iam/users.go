@@ -8,16 +8,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
-func userARN(account string, u *store.User) string { return arn(account, "user", u.Path, u.Name) }
-
 // sdkUser is the User element; full adds what GetUser shows and ListUsers leaves out.
 func sdkUser(account string, u *store.User, full bool) types.User {
 	out := types.User{
-		Arn:        aws.String(userARN(account, u)),
+		Arn:        aws.String(entity.UserARN(account, u)),
 		CreateDate: aws.Time(u.CreateDate),
 		Path:       aws.String(u.Path),
 		UserId:     aws.String(u.ID),
@@ -36,7 +35,7 @@ func noSuchUser(name string) error {
 
 // loadUser reads a user by name, answering NoSuchEntity when there is none.
 func loadUser(ctx context.Context, tx store.Tx, account, name string) (*store.User, error) {
-	u, err := store.Load[store.User](ctx, tx, store.KindUser, account, nameKey(name))
+	u, err := store.Load[store.User](ctx, tx, store.KindUser, account, store.NameKey(name))
 	if isNotFound(err) {
 		return nil, noSuchUser(name)
 	}
@@ -74,7 +73,7 @@ func (s *Service) CreateUser(ctx context.Context, in *iam.CreateUserInput) (*iam
 		if u.PermissionsBoundary, err = boundaryFor(ctx, tx, account, in.PermissionsBoundary); err != nil {
 			return err
 		}
-		err := tx.Insert(ctx, store.Record{Account: account, Kind: store.KindUser, Key: nameKey(u.Name), ID: u.ID, Path: u.Path, Data: store.Encode(u)})
+		err := tx.Insert(ctx, store.Record{Account: account, Kind: store.KindUser, Key: store.NameKey(u.Name), ID: u.ID, Path: u.Path, Data: store.Encode(u)})
 		if isExists(err) {
 			return awsquery.EntityAlreadyExists("User with name %s already exists.", u.Name)
 		}
@@ -108,12 +107,12 @@ func (s *Service) GetUser(ctx context.Context, in *iam.GetUserInput) (*iam.GetUs
 
 // cachedUser reads a user by name for GetUser, the API's most frequent read, from the node's
 // cache when no write has committed since it was read (on this node, or on another node of a
-// fleet, which the change watcher reports), and for at most credCacheTTL: the same bound as the
+// fleet, which the change watcher reports), and for at most enforce.CacheTTL: the same bound as the
 // authorization caches, within IAM's eventual consistency. The cached user is never modified.
 func (s *Service) cachedUser(ctx context.Context, account, name string) (*store.User, error) {
-	key := account + "\x00" + nameKey(name)
-	now, epoch := s.now(), s.creds.epoch.Load()
-	if u, ok := s.users.get(key, epoch, now); ok {
+	key := account + "\x00" + store.NameKey(name)
+	now, epoch := s.now(), s.enforcer.Epoch()
+	if u, ok := s.users.Get(key, epoch, now); ok {
 		return u, nil
 	}
 	var u *store.User
@@ -124,7 +123,7 @@ func (s *Service) cachedUser(ctx context.Context, account, name string) (*store.
 	if err != nil {
 		return nil, err
 	}
-	s.users.put(key, u, epoch, now)
+	s.users.Put(key, u, epoch, now)
 	return u, nil
 }
 
@@ -156,14 +155,14 @@ func (s *Service) UpdateUser(ctx context.Context, in *iam.UpdateUserInput) (*iam
 		if err != nil {
 			return err
 		}
-		oldKey := nameKey(u.Name)
+		oldKey := store.NameKey(u.Name)
 		if in.NewPath != nil {
 			u.Path = *in.NewPath
 		}
 		if in.NewUserName != nil {
 			u.Name = *in.NewUserName
 		}
-		return renameRecord(ctx, tx, store.Record{Account: account, Kind: store.KindUser, Key: nameKey(u.Name), ID: u.ID, Path: u.Path, Data: store.Encode(u)}, oldKey,
+		return renameRecord(ctx, tx, store.Record{Account: account, Kind: store.KindUser, Key: store.NameKey(u.Name), ID: u.ID, Path: u.Path, Data: store.Encode(u)}, oldKey,
 			func() error { return awsquery.EntityAlreadyExists("User with name %s already exists.", u.Name) })
 	})
 	if err != nil {
@@ -199,13 +198,13 @@ func (s *Service) DeleteUser(ctx context.Context, in *iam.DeleteUserInput) (*iam
 		if ok, err := hasLoginProfile(ctx, tx, account, u.ID); err != nil || ok {
 			return conflictOr(err, "Cannot delete entity, must delete login profile first.")
 		}
-		if n, err := tx.Count(ctx, store.KindAccessKey, account, childKey(u.ID, "")); err != nil || n > 0 {
+		if n, err := tx.Count(ctx, store.KindAccessKey, account, store.ChildKey(u.ID, "")); err != nil || n > 0 {
 			return conflictOr(err, "Cannot delete entity, must delete access keys first.")
 		}
-		if n, err := tx.Count(ctx, store.KindInlinePolicy, account, childKey(u.ID, "")); err != nil || n > 0 {
+		if n, err := tx.Count(ctx, store.KindInlinePolicy, account, store.ChildKey(u.ID, "")); err != nil || n > 0 {
 			return conflictOr(err, "Cannot delete entity, must delete policies first.")
 		}
-		if l, err := tx.LinksFrom(ctx, account, store.LinkAttached, PrincipalRef(store.KindUser, u.ID)); err != nil || len(l) > 0 {
+		if l, err := tx.LinksFrom(ctx, account, store.LinkAttached, store.PrincipalRef(store.KindUser, u.ID)); err != nil || len(l) > 0 {
 			return conflictOr(err, "Cannot delete entity, must detach all policies first.")
 		}
 		if l, err := tx.LinksTo(ctx, account, store.LinkMember, u.ID); err != nil || len(l) > 0 {
@@ -214,19 +213,19 @@ func (s *Service) DeleteUser(ctx context.Context, in *iam.DeleteUserInput) (*iam
 		if n, err := countMFADevices(ctx, tx, account, u.ID); err != nil || n > 0 {
 			return conflictOr(err, "Cannot delete entity, must delete MFA device first.")
 		}
-		if n, err := tx.Count(ctx, store.KindSigningCertificate, account, childKey(u.ID, "")); err != nil || n > 0 {
+		if n, err := tx.Count(ctx, store.KindSigningCertificate, account, store.ChildKey(u.ID, "")); err != nil || n > 0 {
 			return conflictOr(err, "Cannot delete entity, must delete certificates first.")
 		}
 		// AWS's text for SSH public keys and service-specific credentials.
 		for _, kind := range []store.Kind{store.KindSSHPublicKey, store.KindServiceCredential} {
-			if n, err := tx.Count(ctx, kind, account, childKey(u.ID, "")); err != nil || n > 0 {
+			if n, err := tx.Count(ctx, kind, account, store.ChildKey(u.ID, "")); err != nil || n > 0 {
 				return conflictOr(err, "Cannot delete entity, must remove referenced objects first.")
 			}
 		}
 		if err := deletePasswordHistory(ctx, tx, account, u.ID); err != nil {
 			return err
 		}
-		return tx.Delete(ctx, store.KindUser, account, nameKey(u.Name))
+		return tx.Delete(ctx, store.KindUser, account, store.NameKey(u.Name))
 	})
 	if err != nil {
 		return nil, err
@@ -241,9 +240,6 @@ func conflictOr(err error, msg string) error {
 	}
 	return awsquery.DeleteConflict("%s", msg)
 }
-
-// PrincipalRef is the From end of an attached-policy link: the entity's kind and id.
-func PrincipalRef(kind store.Kind, id string) string { return string(kind) + ":" + id }
 
 // ListUsers lists users, optionally under a path prefix.
 func (s *Service) ListUsers(ctx context.Context, in *iam.ListUsersInput) (*iam.ListUsersOutput, error) {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/gatehouse-iam/gatehouse/internal/iam"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
@@ -17,8 +17,8 @@ var (
 		"Lookups an in-memory cache sent to the store, by cache.", []string{"cache"}, nil)
 )
 
-// cacheCollector reads iam.CacheStats at each scrape, so the hot path only bumps an atomic.
-type cacheCollector struct{ stats func() []iam.CacheStat }
+// cacheCollector reads enforce.Enforcer.CacheStats at each scrape, so the hot path only bumps an atomic.
+type cacheCollector struct{ stats func() []enforce.CacheStat }
 
 func (c cacheCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- cacheHitsDesc
@@ -33,7 +33,7 @@ func (c cacheCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // WatchCaches exports the hit and miss counts of the caches stats reports.
-func (m *Metrics) WatchCaches(stats func() []iam.CacheStat) {
+func (m *Metrics) WatchCaches(stats func() []enforce.CacheStat) {
 	m.reg.MustRegister(cacheCollector{stats})
 }
 

@@ -1,6 +1,6 @@
 // Package metrics owns Gatehouse's Prometheus registry. The domain packages know nothing of
 // Prometheus: they define small observer interfaces (server.Observer, console.SignInObserver)
-// or expose plain counters (iam.CacheStats), and this package adapts them to collectors.
+// or expose plain counters (enforce.Enforcer.CacheStats), and this package adapts them to collectors.
 //
 // Label values come from bounded sets only: service signing names, operation names of the
 // API model ("unknown" for anything else), AWS error codes and sign-in failure reasons. No

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/iam"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/sqlite"
@@ -119,8 +120,8 @@ func TestRegistriesAreIndependent(t *testing.T) {
 
 func TestCaches(t *testing.T) {
 	m := New()
-	m.WatchCaches(func() []iam.CacheStat {
-		return []iam.CacheStat{{Name: "credentials", Hits: 7, Misses: 2}, {Name: "grants", Hits: 1, Misses: 0}}
+	m.WatchCaches(func() []enforce.CacheStat {
+		return []enforce.CacheStat{{Name: "credentials", Hits: 7, Misses: 2}, {Name: "grants", Hits: 1, Misses: 0}}
 	})
 	fams := scrape(t, m)
 	for _, c := range []struct {

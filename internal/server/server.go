@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
-	"github.com/gatehouse-iam/gatehouse/internal/iam"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/sigv4"
@@ -37,10 +37,10 @@ const MaxBodyBytes = 1 << 20
 // bufio slop beyond that before it refuses); Listener turns the refusal into AWS's error.
 const MaxHeaderBytes = 64 << 10
 
-// Credentials looks up access keys for authentication; *iam.Service implements it.
+// Credentials looks up access keys for authentication; *enforce.Enforcer implements it.
 type Credentials interface {
-	LookupAccessKey(ctx context.Context, accessKeyID string) (*iam.Credential, error)
-	KeyUseDue(cred *iam.Credential) bool
+	LookupAccessKey(ctx context.Context, accessKeyID string) (*enforce.Credential, error)
+	KeyUseDue(cred *enforce.Credential) bool
 	RecordKeyUse(ctx context.Context, account, accessKeyID, service, region string) error
 }
 
@@ -157,7 +157,7 @@ func (s *Server) serve(r *http.Request, buf *bytes.Buffer, requestID string, o *
 		return err
 	}
 	// Decide before the handler runs, so a denied request changes nothing.
-	ctx = iam.WithRequestFacts(ctx, requestFacts(r))
+	ctx = enforce.WithRequestFacts(ctx, requestFacts(r))
 	if err := s.authorizer.AuthorizeOperation(ctx, o.svc.SigningName, op, form); err != nil {
 		return err
 	}
@@ -171,12 +171,12 @@ func (s *Server) serve(r *http.Request, buf *bytes.Buffer, requestID string, o *
 // requestFacts are what the global condition keys report about r: aws:SourceIp (the peer's
 // address, as ClientAddress resolved it behind a trusted proxy), aws:UserAgent, aws:SecureTransport,
 // aws:RequestedRegion (the signature's credential scope) and the current time.
-func requestFacts(r *http.Request) iam.RequestFacts {
+func requestFacts(r *http.Request) enforce.RequestFacts {
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		ip = r.RemoteAddr
 	}
-	return iam.RequestFacts{
+	return enforce.RequestFacts{
 		SourceIP:        ip,
 		UserAgent:       r.Header.Get("User-Agent"),
 		SecureTransport: SecureTransport(r),
@@ -268,7 +268,7 @@ func (s *Server) authenticate(r *http.Request, body []byte, o *outcome) (context
 		return s.authenticateSession(ctx, signed, o)
 	}
 	cred, err := s.creds.LookupAccessKey(ctx, signed.AccessKeyID)
-	if errors.Is(err, iam.ErrUnknownKey) {
+	if errors.Is(err, enforce.ErrUnknownKey) {
 		return nil, sigv4Error(sigv4.ErrInvalidClientTokenID())
 	}
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
-	"github.com/gatehouse-iam/gatehouse/internal/iam"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/policy"
@@ -76,41 +76,41 @@ func (s *Service) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput) (*sts
 	if err != nil {
 		return nil, err
 	}
-	keys := []iam.ContextKey{{Name: "sts:RoleSessionName", Values: []string{sessionName}}}
+	keys := []enforce.ContextKey{{Name: "sts:RoleSessionName", Values: []string{sessionName}}}
 	if in.ExternalId != nil {
-		keys = append(keys, iam.ContextKey{Name: "sts:ExternalId", Values: []string{*in.ExternalId}})
+		keys = append(keys, enforce.ContextKey{Name: "sts:ExternalId", Values: []string{*in.ExternalId}})
 	}
 	if in.SourceIdentity != nil {
-		keys = append(keys, iam.ContextKey{Name: "sts:SourceIdentity", Values: []string{*in.SourceIdentity}})
+		keys = append(keys, enforce.ContextKey{Name: "sts:SourceIdentity", Values: []string{*in.SourceIdentity}})
 	}
 	if in.TransitiveTagKeys != nil {
-		keys = append(keys, iam.ContextKey{Name: "sts:TransitiveTagKeys", Values: in.TransitiveTagKeys, Multi: true})
+		keys = append(keys, enforce.ContextKey{Name: "sts:TransitiveTagKeys", Values: in.TransitiveTagKeys, Multi: true})
 	}
 	keys = append(keys, tagKeys(tags, tagKeyList)...)
 	// The Service Authorization Reference lists the role's tags for sts:AssumeRole.
 	for _, t := range role.Tags {
 		keys = append(keys,
-			iam.ContextKey{Name: "aws:ResourceTag/" + t.Key, Values: []string{t.Value}},
-			iam.ContextKey{Name: "iam:ResourceTag/" + t.Key, Values: []string{t.Value}})
+			enforce.ContextKey{Name: "aws:ResourceTag/" + t.Key, Values: []string{t.Value}},
+			enforce.ContextKey{Name: "iam:ResourceTag/" + t.Key, Values: []string{t.Value}})
 	}
 	if mfa {
 		keys = append(keys,
-			iam.ContextKey{Name: "aws:MultiFactorAuthPresent", Values: []string{"true"}},
-			iam.ContextKey{Name: "aws:MultiFactorAuthAge", Values: []string{"0"}})
+			enforce.ContextKey{Name: "aws:MultiFactorAuthPresent", Values: []string{"true"}},
+			enforce.ContextKey{Name: "aws:MultiFactorAuthAge", Values: []string{"0"}})
 	}
-	acc := iam.Access{Action: "sts:AssumeRole", Resource: roleARN, ResourceAccount: roleAccount, ResourcePolicy: trust, Keys: keys}
-	if err := s.iam.Authorize(ctx, acc); err != nil {
+	acc := enforce.Access{Action: "sts:AssumeRole", Resource: roleARN, ResourceAccount: roleAccount, ResourcePolicy: trust, Keys: keys}
+	if err := s.enforcer.Authorize(ctx, acc); err != nil {
 		return nil, err
 	}
 	if len(tags) > 0 {
 		acc.Action = "sts:TagSession"
-		if err := s.iam.Authorize(ctx, acc); err != nil {
+		if err := s.enforcer.Authorize(ctx, acc); err != nil {
 			return nil, err
 		}
 	}
 	if sourceIdentity != "" {
 		acc.Action = "sts:SetSourceIdentity"
-		if err := s.iam.Authorize(ctx, acc); err != nil {
+		if err := s.enforcer.Authorize(ctx, acc); err != nil {
 			return nil, err
 		}
 	}

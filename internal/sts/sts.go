@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/iam"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
@@ -56,12 +57,15 @@ const (
 
 // Service holds the STS handlers.
 type Service struct {
-	store  store.Store
-	iam    *iam.Service
-	keys   *session.Keyring
-	now    func() time.Time
-	logger *slog.Logger
-	oidc   *oidcKeys
+	store store.Store
+	iam   *iam.Service
+	// enforcer decides the checks STS operations make themselves (sts:AssumeRole on the role's
+	// trust policy, sts:TagSession, ...).
+	enforcer *enforce.Enforcer
+	keys     *session.Keyring
+	now      func() time.Time
+	logger   *slog.Logger
+	oidc     *oidcKeys
 
 	mu      sync.Mutex
 	roleUse map[string]time.Time // role id -> when this process last recorded its use
@@ -81,17 +85,18 @@ type Options struct {
 	DialIDP func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-// New returns the STS service. It reads roles and identity providers from st, authorizes and
-// verifies MFA codes through iamSvc, and seals credentials with keys.
-func New(st store.Store, iamSvc *iam.Service, keys *session.Keyring, now func() time.Time, logger *slog.Logger, opts Options) *Service {
+// New returns the STS service. It reads roles and identity providers from st, authorizes
+// through enf, verifies MFA codes through iamSvc, and seals credentials with keys.
+func New(st store.Store, iamSvc *iam.Service, enf *enforce.Enforcer, keys *session.Keyring, now func() time.Time, logger *slog.Logger, opts Options) *Service {
 	return &Service{
-		store:   st,
-		iam:     iamSvc,
-		keys:    keys,
-		now:     now,
-		logger:  logger,
-		oidc:    newOIDCKeys(opts, now, logger),
-		roleUse: map[string]time.Time{},
+		store:    st,
+		iam:      iamSvc,
+		enforcer: enf,
+		keys:     keys,
+		now:      now,
+		logger:   logger,
+		oidc:     newOIDCKeys(opts, now, logger),
+		roleUse:  map[string]time.Time{},
 	}
 }
 
@@ -263,7 +268,7 @@ func (s *Service) recordRoleUse(ctx context.Context, account, roleID string, at 
 		return
 	}
 	region := defaultRegion
-	if f, ok := iam.RequestFactsFrom(ctx); ok && f.Region != "" {
+	if f, ok := enforce.RequestFactsFrom(ctx); ok && f.Region != "" {
 		region = f.Region
 	}
 	if err := s.iam.RecordRoleUse(ctx, account, roleID, region, at); err != nil {

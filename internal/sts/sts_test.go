@@ -18,6 +18,7 @@ import (
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/iam"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/secret"
@@ -66,9 +67,10 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
-	iamSvc := iam.New(st, box, clk.Now, iam.RandomIDs{}, logger)
+	enf := enforce.New(st, box, clk.Now, logger)
+	iamSvc := iam.New(st, box, clk.Now, iam.RandomIDs{}, logger, enf)
 	keys := session.NewKeyring(st, box, clk.Now, logger, session.Options{})
-	f := &fixture{clk: clk, iam: iamSvc, keys: keys, sts: sts.New(st, iamSvc, keys, clk.Now, logger, sts.Options{})}
+	f := &fixture{clk: clk, iam: iamSvc, keys: keys, sts: sts.New(st, iamSvc, enf, keys, clk.Now, logger, sts.Options{})}
 	creds, err := iamSvc.CreateAccount(ctx, iam.AccountCredentials{})
 	if err != nil {
 		t.Fatal(err)

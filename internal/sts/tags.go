@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
-	"github.com/gatehouse-iam/gatehouse/internal/iam"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 )
 
@@ -83,13 +83,13 @@ func sessionTags(tags []types.Tag, transitive []string, from *principal.Session)
 
 // tagKeys are the condition keys of the tags a request passes: aws:RequestTag/KEY for each and
 // aws:TagKeys with all the keys.
-func tagKeys(tags map[string]string, keys []string) []iam.ContextKey {
+func tagKeys(tags map[string]string, keys []string) []enforce.ContextKey {
 	if len(keys) == 0 {
 		return nil
 	}
-	out := make([]iam.ContextKey, 0, len(keys)+1)
+	out := make([]enforce.ContextKey, 0, len(keys)+1)
 	for _, k := range keys {
-		out = append(out, iam.ContextKey{Name: "aws:RequestTag/" + k, Values: []string{tags[k]}})
+		out = append(out, enforce.ContextKey{Name: "aws:RequestTag/" + k, Values: []string{tags[k]}})
 	}
-	return append(out, iam.ContextKey{Name: "aws:TagKeys", Values: keys, Multi: true})
+	return append(out, enforce.ContextKey{Name: "aws:TagKeys", Values: keys, Multi: true})
 }

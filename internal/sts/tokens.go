@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
+	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/iam"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -118,7 +119,7 @@ func (s *Service) GetFederationToken(ctx context.Context, in *sts.GetFederationT
 	name := aws.ToString(in.Name)
 	fedARN := "arn:aws:sts::" + p.Account + ":federated-user/" + name
 	if len(keys) > 0 {
-		if err := s.iam.Authorize(ctx, iam.Access{Action: "sts:TagSession", Resource: fedARN, Keys: tagKeys(tags, keys)}); err != nil {
+		if err := s.enforcer.Authorize(ctx, enforce.Access{Action: "sts:TagSession", Resource: fedARN, Keys: tagKeys(tags, keys)}); err != nil {
 			return nil, err
 		}
 	}

@@ -234,13 +234,13 @@ func flAwait(t *testing.T, what string, limit time.Duration, start time.Time, wa
 // probe answers, "" for success), so that a write that follows is seen only if the fleet drops
 // the node's caches: it waits out the drops that earlier writes (a key's first use on a node is
 // one) still cause, then probes until a probe is answered from the named caches of the node
-// (iam.Service.CacheStats).
+// (enforce.Enforcer.CacheStats).
 func flWarm(t *testing.T, want string, probes map[string]func() error, nodes map[string]*env, caches ...string) {
 	t.Helper()
 	time.Sleep(2 * 250 * time.Millisecond) // two of app's change polls
 	hits := func(e *env) map[string]uint64 {
 		m := map[string]uint64{}
-		for _, s := range e.app.IAM.CacheStats() {
+		for _, s := range e.app.Enforcer.CacheStats() {
 			m[s.Name] = s.Hits
 		}
 		return m

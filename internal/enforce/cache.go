@@ -1,4 +1,4 @@
-package iam
+package enforce
 
 import (
 	"sync"
@@ -6,11 +6,12 @@ import (
 	"time"
 )
 
-// credCacheTTL bounds how long a looked-up access key is reused without reading the store.
-// Writes made through this process invalidate the cache at once (see epoch); writes made by
-// another process on the same database (`gatehouse account create`, other nodes) are seen
-// within this time, in the spirit of IAM's own eventual consistency.
-const credCacheTTL = 2 * time.Second
+// CacheTTL bounds how long a looked-up access key, a caller's grants or an authorization
+// target is reused without reading the store. Writes made through this process invalidate the
+// caches at once (see Enforcer.Invalidate); writes made by another process on the same
+// database (`gatehouse account create`, other nodes) are seen within this time, in the spirit
+// of IAM's own eventual consistency.
+const CacheTTL = 2 * time.Second
 
 // cacheMax bounds each cache; past it the cache starts over rather than track recency.
 const cacheMax = 16384
@@ -28,7 +29,7 @@ type credCache struct {
 	// not make every request read its key again.
 	principals atomic.Uint64
 
-	entries epochCache[*Credential]
+	entries EpochCache[*Credential]
 
 	// lastUse is when this process last recorded each key's use, so concurrent requests with
 	// one key record it once per KeyUseInterval, not once each.
@@ -36,14 +37,14 @@ type credCache struct {
 }
 
 func (c *credCache) get(keyID string, now time.Time) *Credential {
-	cred, _ := c.entries.get(keyID, c.principals.Load(), now)
+	cred, _ := c.entries.Get(keyID, c.principals.Load(), now)
 	return cred
 }
 
 // put stores cred as read at epoch, a principals count taken before the read (so a write
 // racing the read makes the entry stale rather than serving what the write replaced).
 func (c *credCache) put(keyID string, cred *Credential, epoch uint64, now time.Time) {
-	c.entries.put(keyID, cred, epoch, now)
+	c.entries.Put(keyID, cred, epoch, now)
 }
 
 // invalidate marks cached entries stale after a committed write; newEntityOnly says the write
@@ -73,14 +74,15 @@ func (c *credCache) claimUse(keyID string, stored *time.Time, now time.Time) boo
 	return !loaded || now.Sub(prev.(time.Time)) >= KeyUseInterval
 }
 
-// epochCache maps keys to values read from the store at an epoch of committed writes (see
-// credCache.epoch). A value is served only while no write of this process has committed since
-// it was read, and for at most credCacheTTL, for writes made by other processes. The
-// credential, grant and authorization-target caches are all one.
-type epochCache[V any] struct {
+// EpochCache maps keys to values read from the store at an epoch of committed writes (see
+// Enforcer.Epoch and Enforcer.Invalidate). A value is served only while no write of this
+// process has committed since it was read, and for at most CacheTTL, for writes made by other
+// processes. The credential, grant and authorization-target caches are all one; the zero
+// value is an empty cache.
+type EpochCache[V any] struct {
 	mu      sync.RWMutex
 	entries map[string]epochEntry[V]
-	// hits and misses count get's answers, for the metrics (CacheStats).
+	// hits and misses count Get's answers, for the metrics (CacheStats).
 	hits, misses atomic.Uint64
 }
 
@@ -90,11 +92,12 @@ type epochEntry[V any] struct {
 	fetched time.Time
 }
 
-func (c *epochCache[V]) get(key string, epoch uint64, now time.Time) (V, bool) {
+// Get returns the value stored under key at epoch, if it is younger than CacheTTL at now.
+func (c *EpochCache[V]) Get(key string, epoch uint64, now time.Time) (V, bool) {
 	c.mu.RLock()
 	e, ok := c.entries[key]
 	c.mu.RUnlock()
-	if !ok || e.epoch != epoch || now.Sub(e.fetched) >= credCacheTTL {
+	if !ok || e.epoch != epoch || now.Sub(e.fetched) >= CacheTTL {
 		c.misses.Add(1)
 		var zero V
 		return zero, false
@@ -103,7 +106,9 @@ func (c *epochCache[V]) get(key string, epoch uint64, now time.Time) (V, bool) {
 	return e.v, true
 }
 
-func (c *epochCache[V]) put(key string, v V, epoch uint64, now time.Time) {
+// Put stores v under key as read at epoch, an epoch taken before the read (so a write racing
+// the read makes the entry stale rather than serving what the write replaced).
+func (c *EpochCache[V]) Put(key string, v V, epoch uint64, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil || len(c.entries) >= cacheMax {
@@ -112,6 +117,6 @@ func (c *epochCache[V]) put(key string, v V, epoch uint64, now time.Time) {
 	c.entries[key] = epochEntry[V]{v: v, epoch: epoch, fetched: now}
 }
 
-// DropCaches makes every cached credential, grant and authorization target stale, for a write
-// committed by another node of the fleet (the app's change watcher calls it).
-func (s *Service) DropCaches() { s.creds.invalidate(false) }
+// Counts reports how often Get answered from memory (hits) or sent the caller to the store
+// (misses), since the process started.
+func (c *EpochCache[V]) Counts() (hits, misses uint64) { return c.hits.Load(), c.misses.Load() }

@@ -1,10 +1,11 @@
-package iam
+package enforce
 
 import (
 	"context"
 	"fmt"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -26,16 +27,16 @@ type Credential struct {
 }
 
 // LookupAccessKey finds the active access key id and its owner. It reads, never writes; a
-// result may come from the credential cache (see credCacheTTL). The Credential is shared: the
+// result may come from the credential cache (see CacheTTL). The Credential is shared: the
 // caller must not modify it.
-func (s *Service) LookupAccessKey(ctx context.Context, accessKeyID string) (*Credential, error) {
-	now := s.now()
-	if cred := s.creds.get(accessKeyID, now); cred != nil {
+func (e *Enforcer) LookupAccessKey(ctx context.Context, accessKeyID string) (*Credential, error) {
+	now := e.now()
+	if cred := e.creds.get(accessKeyID, now); cred != nil {
 		return cred, nil
 	}
-	epoch := s.creds.principals.Load()
+	epoch := e.creds.principals.Load()
 	var cred *Credential
-	err := s.store.View(ctx, func(ctx context.Context, tx store.Tx) error {
+	err := e.store.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		key, rec, err := store.LoadByID[store.AccessKey](ctx, tx, store.KindAccessKey, accessKeyID)
 		if isNotFound(err) {
 			return ErrUnknownKey
@@ -46,7 +47,7 @@ func (s *Service) LookupAccessKey(ctx context.Context, accessKeyID string) (*Cre
 		if key.Status != "Active" {
 			return ErrUnknownKey
 		}
-		secret, err := s.box.Open(key.SecretCiphertext, []byte(key.ID))
+		secret, err := e.box.Open(key.SecretCiphertext, []byte(key.ID))
 		if err != nil {
 			return fmt.Errorf("iam: open secret of %s: %w", key.ID, err)
 		}
@@ -61,25 +62,25 @@ func (s *Service) LookupAccessKey(ctx context.Context, accessKeyID string) (*Cre
 		if err != nil {
 			return fmt.Errorf("iam: owner of access key %s: %w", key.ID, err)
 		}
-		p.Type, p.ARN, p.UserID, p.UserName = principal.User, userARN(rec.Account, u), u.ID, u.Name
+		p.Type, p.ARN, p.UserID, p.UserName = principal.User, entity.UserARN(rec.Account, u), u.ID, u.Name
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.creds.put(accessKeyID, cred, epoch, now)
+	e.creds.put(accessKeyID, cred, epoch, now)
 	return cred, nil
 }
 
 // KeyUseDue reports whether a request with cred should record the key's use; it claims the
 // recording, so requests running at the same time don't all record it.
-func (s *Service) KeyUseDue(cred *Credential) bool {
-	return s.creds.claimUse(cred.Principal.AccessKeyID, cred.LastUsed, s.now())
+func (e *Enforcer) KeyUseDue(cred *Credential) bool {
+	return e.creds.claimUse(cred.Principal.AccessKeyID, cred.LastUsed, e.now())
 }
 
 // RecordKeyUse stores when, where and for which service an access key was last used.
-func (s *Service) RecordKeyUse(ctx context.Context, account, accessKeyID, service, region string) error {
-	return s.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+func (e *Enforcer) RecordKeyUse(ctx context.Context, account, accessKeyID, service, region string) error {
+	return e.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		key, rec, err := store.LoadByID[store.AccessKey](ctx, tx, store.KindAccessKey, accessKeyID)
 		if isNotFound(err) {
 			return nil // deleted meanwhile: nothing to record
@@ -87,7 +88,7 @@ func (s *Service) RecordKeyUse(ctx context.Context, account, accessKeyID, servic
 		if err != nil {
 			return err
 		}
-		now := s.timestamp()
+		now := e.now().UTC().Truncate(time.Second) // IAM reports times in seconds
 		key.LastUsedDate, key.LastUsedService, key.LastUsedRegion = &now, service, region
 		rec.Data = store.Encode(key)
 		return tx.Replace(ctx, rec)

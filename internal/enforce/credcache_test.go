@@ -1,4 +1,4 @@
-package iam
+package enforce
 
 import (
 	"sync"
@@ -20,7 +20,7 @@ func TestCredCache(t *testing.T) {
 	}{
 		{"case=empty", func() {}, t0, false},
 		{"case=fresh entry", func() { c.put("K", cred, c.principals.Load(), t0) }, t0.Add(time.Second), true},
-		{"case=expired entry", func() { c.put("K", cred, c.principals.Load(), t0) }, t0.Add(credCacheTTL), false},
+		{"case=expired entry", func() { c.put("K", cred, c.principals.Load(), t0) }, t0.Add(CacheTTL), false},
 		{"case=write after put", func() { c.put("K", cred, c.principals.Load(), t0); c.invalidate(false) }, t0, false},
 		{"case=write during read", func() { e := c.principals.Load(); c.invalidate(false); c.put("K", cred, e, t0) }, t0, false},
 		{"case=new user created after put", func() { c.put("K", cred, c.principals.Load(), t0); c.invalidate(true) }, t0, true},

@@ -1,4 +1,4 @@
-package iam
+package enforce
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
+	"github.com/gatehouse-iam/gatehouse/internal/entity"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/policy"
@@ -75,25 +76,25 @@ func (c *docCache) compile(doc string, t policy.Type) (*policy.Policy, error) {
 }
 
 // grantsFor returns the caller's grants, from the cache when they are fresh.
-func (s *Service) grantsFor(ctx context.Context, p *principal.Principal) (*grants, error) {
+func (e *Enforcer) grantsFor(ctx context.Context, p *principal.Principal) (*grants, error) {
 	key := p.AccessKeyID
 	if key == "" {
 		key = string(p.Type) + " " + p.ARN
 	}
-	now := s.now()
-	epoch := s.creds.principals.Load()
-	if g, ok := s.guard.grants.get(key, epoch, now); ok {
+	now := e.now()
+	epoch := e.creds.principals.Load()
+	if g, ok := e.grants.Get(key, epoch, now); ok {
 		return g, nil
 	}
 	var g *grants
-	err := s.view(ctx, func(ctx context.Context, tx store.Tx) (err error) {
-		g, err = s.gather(ctx, tx, p)
+	err := e.view(ctx, func(ctx context.Context, tx store.Tx) (err error) {
+		g, err = e.gather(ctx, tx, p)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.guard.grants.put(key, g, epoch, now)
+	e.grants.Put(key, g, epoch, now)
 	return g, nil
 }
 
@@ -101,38 +102,49 @@ func (s *Service) grantsFor(ctx context.Context, p *principal.Principal) (*grant
 // holds still exists. AWS answers the sessions of a deleted principal, and of one deleted and
 // re-created under the same name, as an invalid token; the answer is cached with the caller's
 // grants, so it costs no store read per request.
-func (s *Service) SessionPrincipalExists(ctx context.Context, p *principal.Principal) (bool, error) {
+func (e *Enforcer) SessionPrincipalExists(ctx context.Context, p *principal.Principal) (bool, error) {
 	if p.Session == nil || p.Type == principal.Root {
 		return true, nil
 	}
-	gr, err := s.grantsFor(ctx, p)
+	gr, err := e.grantsFor(ctx, p)
 	if err != nil {
 		return false, err
 	}
 	return !gr.gone, nil
 }
 
-// policyList collects policies with their sources while gathering.
-type policyList struct {
-	ps      []*policy.Policy
-	sources []authz.Source
-	// kinds is each policy's SourcePolicyType for the simulator: user, group, role,
-	// aws-managed or user-managed.
-	kinds []types.PolicySourceType
+// CallerUser returns the calling IAM user's own tags and permissions boundary, from its cached
+// grants, for the operations a user makes on itself (IAM's authorization targets).
+func (e *Enforcer) CallerUser(ctx context.Context, p *principal.Principal) (tags []store.Tag, boundary string, err error) {
+	gr, err := e.grantsFor(ctx, p)
+	if err != nil {
+		return nil, "", err
+	}
+	return gr.userTags, gr.userBoundary, nil
 }
 
-func (l *policyList) add(p *policy.Policy, src authz.Source, kind types.PolicySourceType) {
-	l.ps = append(l.ps, p)
-	l.sources = append(l.sources, src)
-	l.kinds = append(l.kinds, kind)
+// PolicyList collects policies with their sources while gathering; IAM's simulator and
+// ListPoliciesGrantingServiceAccess read the lists GatherEntity and GatherOwn fill.
+type PolicyList struct {
+	Policies []*policy.Policy
+	Sources  []authz.Source
+	// Kinds is each policy's SourcePolicyType for the simulator: user, group, role,
+	// aws-managed or user-managed.
+	Kinds []types.PolicySourceType
+}
+
+func (l *PolicyList) add(p *policy.Policy, src authz.Source, kind types.PolicySourceType) {
+	l.Policies = append(l.Policies, p)
+	l.Sources = append(l.Sources, src)
+	l.Kinds = append(l.Kinds, kind)
 }
 
 // compiled returns the list as authz.Policies, nil when it is empty and nilIfEmpty is set.
-func (l *policyList) compiled(nilIfEmpty bool) *authz.Policies {
-	if len(l.ps) == 0 && nilIfEmpty {
+func (l *PolicyList) compiled(nilIfEmpty bool) *authz.Policies {
+	if len(l.Policies) == 0 && nilIfEmpty {
 		return nil
 	}
-	return authz.NewPolicies(l.ps, l.sources)
+	return authz.NewPolicies(l.Policies, l.Sources)
 }
 
 // gather reads and compiles the policies that apply to p's requests (see the IAM User
@@ -144,31 +156,31 @@ func (l *policyList) compiled(nilIfEmpty bool) *authz.Policies {
 //   - a federated user (GetFederationToken): its user's policies and boundary, capped by the
 //     session policies (none passed means none allow: the session has no permissions);
 //   - the root user: nothing (it is allowed everything in its account).
-func (s *Service) gather(ctx context.Context, tx store.Tx, p *principal.Principal) (*grants, error) {
+func (e *Enforcer) gather(ctx context.Context, tx store.Tx, p *principal.Principal) (*grants, error) {
 	g := &grants{
 		caller:       authz.Caller{Type: authz.PrincipalType(p.Type), Principal: policy.Principal{Account: p.Account, ARN: p.ARN}},
 		principalARN: p.ARN,
 	}
 	sess := p.Session
-	var identity, boundary policyList
+	var identity, boundary PolicyList
 	switch {
 	case p.Type == principal.Root:
 		return g, nil
 	case sess != nil && sess.RoleID != "":
-		role, account, err := s.gatherEntity(ctx, tx, store.KindRole, sess.RoleID, &identity, &boundary)
+		role, account, err := e.GatherEntity(ctx, tx, store.KindRole, sess.RoleID, &identity, &boundary)
 		if err != nil {
 			return nil, err
 		}
 		roleARN := sess.RoleARN
 		if role != nil {
-			roleARN = arn(account, "role", role.Path, role.Name)
+			roleARN = entity.ARN(account, "role", role.Path, role.Name)
 			g.tags = role.Tags
 		} else {
 			g.gone = true
 		}
 		g.caller.RoleARN, g.caller.RoleID, g.principalARN = roleARN, sess.RoleID, roleARN
 		g.tags = mergeSessionTags(g.tags, sess.Tags)
-		sessionPolicies, err := s.gatherSession(ctx, tx, p.Account, sess)
+		sessionPolicies, err := e.gatherSession(ctx, tx, p.Account, sess)
 		if err != nil {
 			return nil, err
 		}
@@ -178,7 +190,7 @@ func (s *Service) gather(ctx context.Context, tx store.Tx, p *principal.Principa
 		if sess != nil && sess.UserID != "" {
 			userID = sess.UserID
 		}
-		user, account, err := s.gatherEntity(ctx, tx, store.KindUser, userID, &identity, &boundary)
+		user, account, err := e.GatherEntity(ctx, tx, store.KindUser, userID, &identity, &boundary)
 		if err != nil {
 			return nil, err
 		}
@@ -191,7 +203,7 @@ func (s *Service) gather(ctx context.Context, tx store.Tx, p *principal.Principa
 			switch {
 			case user != nil:
 				// A resource policy naming the federating user applies to its sessions.
-				g.caller.RoleARN, g.caller.RoleID = arn(account, "user", user.Path, user.Name), userID
+				g.caller.RoleARN, g.caller.RoleID = entity.ARN(account, "user", user.Path, user.Name), userID
 			case userID == p.Account:
 				// Federated by the root user, whose permissions are everything: the session
 				// policies alone decide.
@@ -199,7 +211,7 @@ func (s *Service) gather(ctx context.Context, tx store.Tx, p *principal.Principa
 				identity.add(rootIdentity(), authz.Source{Type: authz.IdentityPolicy, ID: "root"}, types.PolicySourceTypeNone)
 			}
 			g.tags = mergeSessionTags(nil, sessTags(sess))
-			sessionPolicies, err := s.gatherSession(ctx, tx, p.Account, sess)
+			sessionPolicies, err := e.gatherSession(ctx, tx, p.Account, sess)
 			if err != nil {
 				return nil, err
 			}
@@ -213,7 +225,7 @@ func (s *Service) gather(ctx context.Context, tx store.Tx, p *principal.Principa
 	}
 	g.identity = identity.compiled(true)
 	g.boundary = boundary.compiled(true)
-	all := append(append([]*policy.Policy(nil), identity.ps...), boundary.ps...)
+	all := append(append([]*policy.Policy(nil), identity.Policies...), boundary.Policies...)
 	if g.session != nil {
 		for i := range g.session.Set.Len() {
 			all = append(all, g.session.Set.Policy(i))
@@ -254,11 +266,11 @@ func mergeSessionTags(tags []store.Tag, session map[string]string) []store.Tag {
 	return out
 }
 
-// gatherEntity adds the identity-based policies of the user or role with id to identity, and
+// GatherEntity adds the identity-based policies of the user or role with id to identity, and
 // its permissions boundary to boundary. For a user it adds those of its groups too. It
 // returns the entity's metadata (nil when it no longer exists: it then has no policies) and
 // its account.
-func (s *Service) gatherEntity(ctx context.Context, tx store.Tx, kind store.Kind, id string, identity, boundary *policyList) (*entityMeta, string, error) {
+func (e *Enforcer) GatherEntity(ctx context.Context, tx store.Tx, kind store.Kind, id string, identity, boundary *PolicyList) (*store.Meta, string, error) {
 	rec, err := tx.GetByID(ctx, kind, id)
 	if isNotFound(err) {
 		return nil, "", nil
@@ -266,8 +278,8 @@ func (s *Service) gatherEntity(ctx context.Context, tx store.Tx, kind store.Kind
 	if err != nil {
 		return nil, "", err
 	}
-	var m entityMeta
-	if err := decodeMeta(rec, &m); err != nil {
+	var m store.Meta
+	if err := store.DecodeMeta(rec, &m); err != nil {
 		return nil, "", err
 	}
 	account := rec.Account
@@ -275,7 +287,7 @@ func (s *Service) gatherEntity(ctx context.Context, tx store.Tx, kind store.Kind
 	if kind == store.KindRole {
 		ownKind = types.PolicySourceTypeRole
 	}
-	if err := s.gatherOwn(ctx, tx, account, kind, id, ownKind, identity); err != nil {
+	if err := e.GatherOwn(ctx, tx, account, kind, id, ownKind, identity); err != nil {
 		return nil, "", err
 	}
 	if kind == store.KindUser {
@@ -284,35 +296,22 @@ func (s *Service) gatherEntity(ctx context.Context, tx store.Tx, kind store.Kind
 			return nil, "", err
 		}
 		for _, l := range links {
-			if err := s.gatherOwn(ctx, tx, account, store.KindGroup, l.From, types.PolicySourceTypeGroup, identity); err != nil {
+			if err := e.GatherOwn(ctx, tx, account, store.KindGroup, l.From, types.PolicySourceTypeGroup, identity); err != nil {
 				return nil, "", err
 			}
 		}
 	}
 	if m.Boundary != "" {
-		if err := s.addManaged(ctx, tx, account, m.Boundary, authz.BoundaryPolicy, boundary); err != nil {
+		if err := e.addManaged(ctx, tx, account, m.Boundary, authz.BoundaryPolicy, boundary); err != nil {
 			return nil, "", err
 		}
 	}
 	return &m, account, nil
 }
 
-func decodeMeta(rec store.Record, m *entityMeta) error {
-	if err := store.Decode(rec, m); err != nil {
-		return err
-	}
-	if m.Path == "" {
-		m.Path = rec.Path
-	}
-	if m.Path == "" {
-		m.Path = "/"
-	}
-	return nil
-}
-
-// gatherOwn adds the inline and attached policies of one user, group or role.
-func (s *Service) gatherOwn(ctx context.Context, tx store.Tx, account string, kind store.Kind, id string, inlineKind types.PolicySourceType, l *policyList) error {
-	recs, err := tx.List(ctx, store.KindInlinePolicy, account, store.Query{Prefix: childKey(id, "")})
+// GatherOwn adds the inline and attached policies of one user, group or role.
+func (e *Enforcer) GatherOwn(ctx context.Context, tx store.Tx, account string, kind store.Kind, id string, inlineKind types.PolicySourceType, l *PolicyList) error {
+	recs, err := tx.List(ctx, store.KindInlinePolicy, account, store.Query{Prefix: store.ChildKey(id, "")})
 	if err != nil {
 		return err
 	}
@@ -321,18 +320,18 @@ func (s *Service) gatherOwn(ctx context.Context, tx store.Tx, account string, ki
 		if err := store.Decode(r, &ip); err != nil {
 			return err
 		}
-		p, err := s.guard.docs.compile(ip.Document, policy.Identity)
+		p, err := e.docs.compile(ip.Document, policy.Identity)
 		if err != nil {
 			return err
 		}
 		l.add(p, authz.Source{Type: authz.IdentityPolicy, ID: ip.Name}, inlineKind)
 	}
-	links, err := tx.LinksFrom(ctx, account, store.LinkAttached, PrincipalRef(kind, id))
+	links, err := tx.LinksFrom(ctx, account, store.LinkAttached, store.PrincipalRef(kind, id))
 	if err != nil {
 		return err
 	}
 	for _, link := range links {
-		if err := s.addManaged(ctx, tx, account, link.To, authz.IdentityPolicy, l); err != nil {
+		if err := e.addManaged(ctx, tx, account, link.To, authz.IdentityPolicy, l); err != nil {
 			return err
 		}
 	}
@@ -341,12 +340,12 @@ func (s *Service) gatherOwn(ctx context.Context, tx store.Tx, account string, ki
 
 // addManaged adds the default version of the managed policy policyARN; a policy that no
 // longer exists adds nothing.
-func (s *Service) addManaged(ctx context.Context, tx store.Tx, account, policyARN string, t authz.PolicyType, l *policyList) error {
+func (e *Enforcer) addManaged(ctx context.Context, tx store.Tx, account, policyARN string, t authz.PolicyType, l *PolicyList) error {
 	doc, kind, err := managedDocument(ctx, tx, account, policyARN)
 	if err != nil || doc == "" {
 		return err
 	}
-	p, err := s.guard.docs.compile(doc, policy.Identity)
+	p, err := e.docs.compile(doc, policy.Identity)
 	if err != nil {
 		return err
 	}
@@ -357,7 +356,7 @@ func (s *Service) addManaged(ctx context.Context, tx store.Tx, account, policyAR
 // managedDocument returns the default version's document of a customer- or AWS-managed
 // policy, "" when there is none.
 func managedDocument(ctx context.Context, tx store.Tx, account, policyARN string) (string, types.PolicySourceType, error) {
-	m, err := findPolicy(ctx, tx, account, policyARN)
+	m, err := entity.FindPolicy(ctx, tx, account, policyARN)
 	if err != nil {
 		if isNotFound(err) {
 			return "", "", nil
@@ -367,10 +366,10 @@ func managedDocument(ctx context.Context, tx store.Tx, account, policyARN string
 	if m == nil {
 		return "", "", nil
 	}
-	if m.aws != nil {
-		return m.aws.Document, types.PolicySourceTypeAwsManaged, nil
+	if m.AWS != nil {
+		return m.AWS.Document, types.PolicySourceTypeAwsManaged, nil
 	}
-	v, err := store.Load[store.PolicyVersion](ctx, tx, store.KindPolicyVersion, account, childKey(m.local.ID, m.local.DefaultVersionID))
+	v, err := store.Load[store.PolicyVersion](ctx, tx, store.KindPolicyVersion, account, store.ChildKey(m.Local.ID, m.Local.DefaultVersionID))
 	if isNotFound(err) {
 		return "", "", nil
 	}
@@ -382,20 +381,20 @@ func managedDocument(ctx context.Context, tx store.Tx, account, policyARN string
 
 // gatherSession compiles a session's policies: the documents passed as Policy and the managed
 // policies passed as PolicyArns, which are in the session's account.
-func (s *Service) gatherSession(ctx context.Context, tx store.Tx, account string, sess *principal.Session) (*policyList, error) {
-	l := &policyList{}
+func (e *Enforcer) gatherSession(ctx context.Context, tx store.Tx, account string, sess *principal.Session) (*PolicyList, error) {
+	l := &PolicyList{}
 	if sess == nil {
 		return l, nil
 	}
 	for i, doc := range sess.Policies {
-		p, err := s.guard.docs.compile(doc, policy.Session)
+		p, err := e.docs.compile(doc, policy.Session)
 		if err != nil {
 			return nil, err
 		}
 		l.add(p, authz.Source{Type: authz.SessionPolicy, ID: fmt.Sprintf("Policy.%d", i+1)}, types.PolicySourceTypeNone)
 	}
 	for _, a := range sess.PolicyARNs {
-		if err := s.addManaged(ctx, tx, account, a, authz.SessionPolicy, l); err != nil {
+		if err := e.addManaged(ctx, tx, account, a, authz.SessionPolicy, l); err != nil {
 			return nil, err
 		}
 	}
