@@ -41,6 +41,15 @@ if ! GATEHOUSE_E2E_BACKEND=postgres go test -count=1 -timeout 20m ./test/e2e >"$
 fi
 echo "on PostgreSQL: $(tail -n 1 "$testlog")"
 
+# Each benchmark runs once, so that a benchmark whose fixture no longer works fails here instead
+# of on the day someone measures with it.
+if ! go test -count=1 -run '^$' -bench . -benchtime 1x ./... >"$testlog" 2>&1; then
+  echo "FAILED benchmarks (one iteration each):" >&2
+  grep -E '^\s*--- FAIL|^FAIL|^panic:|_test.go:' "$testlog" >&2 || true
+  exit 1
+fi
+echo "ran every benchmark once"
+
 # Each fuzz target runs briefly, so a parser that panics on new input fails CI. The budget is a
 # number of executions, not a duration: Go 1.26's fuzz coordinator can report a spurious
 # "context deadline exceeded" failure when a duration runs out (golang/go#75804, fixed in 1.27).

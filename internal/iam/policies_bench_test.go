@@ -13,7 +13,7 @@ import (
 func polBenchFixture(b *testing.B) *polFixture {
 	f := newPolFixture(b)
 	for i := range 50 {
-		if _, err := f.svc.CreatePolicy(f.ctx, &iam.CreatePolicyInput{PolicyName: aws.String("p" + strconv.Itoa(i)), PolicyDocument: aws.String(`{"Statement":[]}`)}); err != nil {
+		if _, err := f.svc.CreatePolicy(f.ctx, &iam.CreatePolicyInput{PolicyName: aws.String("p" + strconv.Itoa(i)), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`)}); err != nil {
 			b.Fatal(err)
 		}
 	}
