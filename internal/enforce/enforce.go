@@ -67,14 +67,19 @@ func (e *Enforcer) DropCaches() { e.creds.invalidate(false) }
 func (e *Enforcer) Epoch() uint64 { return e.creds.epoch.Load() }
 
 // view runs fn in a read transaction, turning store failures into AWS errors as the IAM
-// handlers do: AWS errors pass through, the rest is logged and answered ServiceFailure (or
-// ServiceUnavailable when the store is unreachable).
+// handlers do (ServiceError).
 func (e *Enforcer) view(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
-	err := e.store.View(ctx, fn)
+	return ServiceError(ctx, e.logger, "iam operation failed", e.store.View(ctx, fn))
+}
+
+// ServiceError passes AWS errors (and nil) through and answers everything else, logged under
+// msg, as AWS's ServiceFailure (500), or ServiceUnavailable (503, which clients retry) when the
+// store cannot be reached. The cause is logged, never sent: store errors carry keys, not data.
+func ServiceError(ctx context.Context, logger *slog.Logger, msg string, err error) error {
 	if err == nil || awsquery.AsError(err) != nil {
 		return err
 	}
-	e.logger.ErrorContext(ctx, "iam operation failed", slog.String("error", err.Error()))
+	logger.ErrorContext(ctx, msg, slog.String("error", err.Error()))
 	if errors.Is(err, store.ErrUnavailable) {
 		return fmt.Errorf("%w (%w)", awsquery.ServiceUnavailable(), err)
 	}

@@ -7,8 +7,6 @@ package iam
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -113,15 +111,7 @@ func (s *Service) view(ctx context.Context, fn func(ctx context.Context, tx stor
 	return s.internal(ctx, s.store.View(ctx, fn))
 }
 
-// internal passes AWS errors through and hides everything else behind ServiceFailure, logging
-// the cause (never secrets: store errors carry keys, not data).
+// internal answers failures that are not AWS errors as enforce.ServiceError does.
 func (s *Service) internal(ctx context.Context, err error) error {
-	if err == nil || awsquery.AsError(err) != nil {
-		return err
-	}
-	s.logger.ErrorContext(ctx, "iam operation failed", slog.String("error", err.Error()))
-	if errors.Is(err, store.ErrUnavailable) {
-		return fmt.Errorf("%w (%w)", awsquery.ServiceUnavailable(), err)
-	}
-	return fmt.Errorf("%w (%w)", awsquery.Internal(), err)
+	return enforce.ServiceError(ctx, s.logger, "iam operation failed", err)
 }

@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -131,16 +130,9 @@ func caller(ctx context.Context) (*principal.Principal, error) {
 	return p, nil
 }
 
-// internal hides store failures behind ServiceFailure, logging the cause.
+// internal answers failures that are not AWS errors as enforce.ServiceError does.
 func (s *Service) internal(ctx context.Context, err error) error {
-	if err == nil || awsquery.AsError(err) != nil {
-		return err
-	}
-	s.logger.ErrorContext(ctx, "sts operation failed", slog.String("error", err.Error()))
-	if errors.Is(err, store.ErrUnavailable) {
-		return fmt.Errorf("%w (%w)", awsquery.ServiceUnavailable(), err)
-	}
-	return fmt.Errorf("%w (%w)", awsquery.Internal(), err)
+	return enforce.ServiceError(ctx, s.logger, "sts operation failed", err)
 }
 
 // issue seals credentials for p, whose Session is filled, and returns them in STS's shape.
