@@ -14,6 +14,10 @@ type Set struct {
 	exact    map[string][]ref // "s3:getobject": statements naming that action literally
 	service  map[string][]ref // "s3": statements with a wildcard action in that service
 	global   []ref            // NotAction statements and actions with a wildcard service
+
+	// The same lists indexed by resource, for Decide (resindex.go).
+	exactRes, serviceRes map[string]*resIndex
+	globalRes            *resIndex
 }
 
 type ref struct {
@@ -34,6 +38,15 @@ func NewSet(ps ...*Policy) *Set {
 			set.index(ref{int32(pi), int32(si)}, &p.compiled[si])
 		}
 	}
+	set.exactRes = make(map[string]*resIndex, len(set.exact))
+	for k, refs := range set.exact {
+		set.exactRes[k] = set.newResIndex(refs)
+	}
+	set.serviceRes = make(map[string]*resIndex, len(set.service))
+	for k, refs := range set.service {
+		set.serviceRes[k] = set.newResIndex(refs)
+	}
+	set.globalRes = set.newResIndex(set.global)
 	return set
 }
 
@@ -125,23 +138,31 @@ func (set *Set) EvaluateTo(req *Request, r *Result) {
 }
 
 // Decide returns the set's decision alone: Denied if any statement denies, else Allowed if any
-// allows, else NotApplicable. It stops at the first Deny and does not allocate for statements
-// without conditions or variables.
+// allows, else NotApplicable. It evaluates only the statements the action and the resource may
+// reach (by the indexes), stops at the first Deny and does not allocate for statements without
+// conditions or variables.
 func (set *Set) Decide(req *Request) Decision {
-	d := NotApplicable
-	a, b, c := set.candidates(req.Action)
-	for i, l := range [3][]ref{a, b, c} {
-		for _, r := range l {
-			s := &set.policies[r.p].compiled[r.s]
-			if _, ok := evalIndexed(s, req, nil, i == 0); ok {
-				if s.effect == Deny {
-					return Denied
-				}
-				d = Allowed
-			}
-		}
+	var buf [128]byte
+	b := appendLower(buf[:0], req.Action)
+	var service *resIndex
+	if i := strings.IndexByte(req.Action, ':'); i >= 0 {
+		service = set.serviceRes[string(b[:i])] // no allocation: the map is read with the bytes
 	}
-	return d
+	allowed := false
+	for i, x := range [3]*resIndex{set.exactRes[string(b)], service, set.globalRes} {
+		if x == nil {
+			continue
+		}
+		denied, a := x.decide(set, req, i == 0)
+		if denied {
+			return Denied
+		}
+		allowed = allowed || a
+	}
+	if allowed {
+		return Allowed
+	}
+	return NotApplicable
 }
 
 // appendLower appends s in lower case to dst.

@@ -56,6 +56,11 @@ func splitFields(s string, vars bool) []string {
 // String returns the pattern as written.
 func (p *ARNPattern) String() string { return p.raw }
 
+// Prefix is the literal text every ARN the pattern matches starts with (case-sensitively; ""
+// for "*" and for patterns that start with a wildcard or a variable): Match refuses any other
+// ARN first, so an index may skip the pattern for ARNs that do not start with it.
+func (p *ARNPattern) Prefix() string { return p.prefix }
+
 // IsAny reports whether the pattern is "*".
 func (p *ARNPattern) IsAny() bool { return p.any }
 
