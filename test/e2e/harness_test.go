@@ -95,14 +95,6 @@ const envBackend = "GATEHOUSE_E2E_BACKEND"
 
 func onPostgreSQL() bool { return os.Getenv(envBackend) == "postgres" }
 
-// sqliteOnly skips a test of the SQLite file itself (backup, the file's bytes) on PostgreSQL.
-func sqliteOnly(t *testing.T) {
-	t.Helper()
-	if onPostgreSQL() {
-		t.Skip("tests the SQLite file; the suite runs on PostgreSQL")
-	}
-}
-
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // clients returns aws-sdk-go-v2 IAM and STS clients that sign with the given credentials.
