@@ -24,6 +24,7 @@ digits) or the file master.key in the data directory, created when missing.
 SIGTERM or SIGINT stops the server gracefully.`)
 	cfg.ServeFlags(fs)
 	fs.StringVar(&cfg.AdminListen, "admin-listen", config.DefaultAdminListen, `address of the health and metrics listener (/healthz, /readyz, /metrics); "off" serves none`)
+	fs.BoolVar(&cfg.Pprof, "pprof", false, "also serve Go's runtime profiles on the admin listener under /debug/pprof/ (for profiling under load; off by default)")
 	logFormatFlag(fs, &cfg.LogFormat, "json")
 	tlsFlags(fs, &cfg)
 	if err := parse(fs, args); err != nil {

@@ -259,6 +259,9 @@ func TestAdminProcess(t *testing.T) {
 	if code, body := adminGet(t, admin+"/readyz"); code != http.StatusOK {
 		t.Fatalf("/readyz: %d %q", code, body)
 	}
+	if code, _ := adminGet(t, admin+"/debug/pprof/"); code != http.StatusNotFound {
+		t.Fatalf("/debug/pprof/ without --pprof: %d, want 404", code)
+	}
 	_, stsClient := procClients(p, testRoot.KeyID, testRoot.Secret)
 	if _, err := stsClient.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
 		t.Fatal(err)
@@ -286,5 +289,22 @@ func TestAdminProcess(t *testing.T) {
 	out, err := busy.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "admin listen") {
 		t.Fatalf("serve on a busy admin port: %v\n%s", err, out)
+	}
+}
+
+// TestAdminPprof: with --pprof the admin listener also serves Go's profiles (what
+// scripts/profile.sh takes), and the API listener does not.
+func TestAdminPprof(t *testing.T) {
+	t.Parallel()
+	p := startProcess(t, t.TempDir(), "--log-level", "info", "--pprof")
+	admin := "http://" + adminAddrFromLogs(t, p)
+	if code, body := adminGet(t, admin+"/debug/pprof/"); code != http.StatusOK || !strings.Contains(body, "goroutine") {
+		t.Fatalf("/debug/pprof/: %d %.200q", code, body)
+	}
+	if code, body := adminGet(t, admin+"/debug/pprof/goroutine?debug=1"); code != http.StatusOK || !strings.Contains(body, "goroutine profile") {
+		t.Fatalf("/debug/pprof/goroutine: %d %.200q", code, body)
+	}
+	if code, _ := adminGet(t, p.URL+"/debug/pprof/"); code == http.StatusOK {
+		t.Fatalf("the API listener serves /debug/pprof/")
 	}
 }
