@@ -49,8 +49,8 @@ type Config struct {
 	AdminListen string
 	// Pprof also serves Go's runtime profiles under /debug/pprof/ on the admin listener, for
 	// scripts/profile.sh: off by default, since profiles show the program's internals.
-	Pprof bool
-	DataDir     string
+	Pprof   bool
+	DataDir string
 	// DatabaseURL, when set, keeps the deployment in PostgreSQL (postgres://...) instead of the
 	// data directory's SQLite file; the data directory then holds only the master key file (when
 	// GATEHOUSE_MASTER_KEY is not set) and the first account's generated credentials.
