@@ -15,7 +15,9 @@ import (
 func runServe(ctx context.Context, env Env, args []string) error {
 	var cfg config.Config
 	fs := newFlagSet(env, "serve [flags]", `Serves the AWS IAM (2010-05-08) and STS (2011-06-15) Query APIs on one endpoint.
-State lives in an SQLite database in the data directory, created on first start together with
+State lives in an SQLite database in the data directory, or with --database (or
+GATEHOUSE_DATABASE_URL) in PostgreSQL, where several nodes sharing one master key act as one IAM
+(docs/operations.md, "A fleet on PostgreSQL"). It is created on first start together with
 the first account and its root access key (from GATEHOUSE_ACCOUNT_ID,
 GATEHOUSE_ROOT_ACCESS_KEY_ID and GATEHOUSE_ROOT_SECRET_ACCESS_KEY when set, otherwise generated,
 printed once and written to root-credentials.json in the data directory, readable only by its
