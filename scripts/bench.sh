@@ -16,6 +16,9 @@
 #                processes at once, one per node, each with half the clients. req/s is their sum;
 #                p50/p99/max are the worse of the two, and each node's figures follow the table
 #   moto         moto_server (pip install 'moto[server]')
+#   base         the commit BASE (default HEAD, that is, without the working tree's changes),
+#                built from a temporary worktree and run like sqlite: the peer of a change, side
+#                by side in one run; a table of req/s and server CPU against sqlite follows
 # For pg and pg2 the script starts a throwaway PostgreSQL cluster (scripts/pg-cluster.sh: on
 # loopback, fsync on) in its work directory, gives each of the two targets a fresh database of
 # its own, and removes the cluster at the end. The database shares the machine's cores too.
@@ -36,11 +39,17 @@
 #                AssumeRole is signed by an IAM user the run creates, as AWS refuses root's)
 #   SKIP_INFO=1  leave out sqlite-info
 #   SKIP_MOTO=1  leave out moto
+#   ROUNDS       measure every target this many times, interleaved (target 1, target 2, ...,
+#                target 1, ...), each round on fresh data (default 1); the tables after the last
+#                round give per operation the median of the rounds' req/s, latencies and CPU.
+#                On a shared, noisy machine, 3 or more rounds make a comparison fair
+#   BASE         the revision of the base target (default HEAD)
 #   KEEP=1       keep the work directory (data, logs, JSON reports, the cluster) and print its path
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 concurrency=${CONCURRENCY:-32}
+rounds=${ROUNDS:-1}
 duration=${DURATION:-10s}
 warmup=${WARMUP:-1s}
 ops=${OPS:-GetUser,CreateUser,ListUsers,AssumeRole,GetCallerIdentity}
@@ -51,11 +60,11 @@ IFS=, read -r -a requested <<<"${TARGETS:-sqlite,sqlite-info,pg,pg2,moto}"
 for name in "${requested[@]}"; do
   name=${name// /}
   case $name in
-  sqlite | pg | pg2) ;;
+  sqlite | pg | pg2 | base) ;;
   sqlite-info) [ "${SKIP_INFO:-}" = 1 ] && continue ;;
   moto) [ "${SKIP_MOTO:-}" = 1 ] && continue ;;
   *)
-    echo "bench.sh: unknown target '$name' in TARGETS (known: sqlite, sqlite-info, pg, pg2, moto)" >&2
+    echo "bench.sh: unknown target '$name' in TARGETS (known: sqlite, sqlite-info, pg, pg2, moto, base)" >&2
     exit 1
     ;;
   esac
@@ -116,6 +125,9 @@ cleanup() {
   if [ "$pg_started" = 1 ]; then
     scripts/pg-cluster.sh stop ${KEEP:+--keep} "$pgdir" || true
   fi
+  if [ -d "$work/base-src" ]; then
+    git worktree remove --force "$work/base-src" 2>/dev/null || true
+  fi
   if [ "${KEEP:-}" = 1 ]; then
     echo "work directory kept: $work"
   else
@@ -147,14 +159,15 @@ wait_http() {
   exit 1
 }
 
-# start_gatehouse NODE LOG-LEVEL [DATABASE-URL] starts a node and sets started_pid and
-# started_url. An empty LOG-LEVEL is the default level.
+# start_gatehouse NODE LOG-LEVEL [DATABASE-URL] starts a node of the binary $bin and sets
+# started_pid and started_url. An empty LOG-LEVEL is the default level.
 start_gatehouse() {
   local node=$1 level=$2 db=${3:-} port
   port=$(free_port)
+  rm -rf "$work/$node-data" # fresh data every round
   GATEHOUSE_ACCOUNT_ID=$account GATEHOUSE_ROOT_ACCESS_KEY_ID=$key GATEHOUSE_ROOT_SECRET_ACCESS_KEY=$secret \
     GATEHOUSE_MASTER_KEY=$master_key \
-    "$work/gatehouse" serve --listen "127.0.0.1:$port" --admin-listen 127.0.0.1:0 --data-dir "$work/$node-data" \
+    "$bin" serve --listen "127.0.0.1:$port" --admin-listen 127.0.0.1:0 --data-dir "$work/$node-data" \
     ${level:+--log-level "$level"} ${db:+--database "$db"} \
     >"$work/$node.stdout" 2>"$work/$node.log" &
   started_pid=$!
@@ -287,11 +300,19 @@ describe() {
   pg) echo "gatehouse on $pg_version, one node (--log-level warn)" ;;
   pg2) echo "gatehouse on $pg_version, two nodes on one database (--log-level warn), clients $half1 + $half2" ;;
   moto) echo "moto_server $(python3 -c 'import moto; print(moto.__version__)' 2>/dev/null)" ;;
+  base) echo "gatehouse at $base_desc on SQLite (--log-level warn)" ;;
   esac
 }
 
 echo "building gatehouse"
 go build -o "$work/gatehouse" ./cmd/gatehouse
+if has_target base; then
+  base_rev=$(git rev-parse --verify "${BASE:-HEAD}^{commit}")
+  base_desc="$(git log -1 --format='%h %s' "$base_rev" | cut -c1-60)"
+  echo "building the base, $base_desc"
+  git worktree add --detach "$work/base-src" "$base_rev" >/dev/null 2>&1
+  (cd "$work/base-src" && go build -o "$work/gatehouse-base" ./cmd/gatehouse)
+fi
 
 if [ "$need_pg" = 1 ]; then
   chmod 711 "$work" # the cluster runs as postgres when this is root: it must reach $work/pg
@@ -309,12 +330,36 @@ IFS=, read -r -a op_list <<<"$ops"
 half1=$((concurrency / 2))
 half2=$((concurrency - half1))
 failed=0
+
+# print_target NAME prints the table of the target's results, $work/NAME.json.
+print_target() {
+  local name=$1
+  jq -r '
+    def r($x; $p): if $x == null then "-" else $x * $p | round / $p end;
+    (["op", "conc", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms", "srv us/req", "pg us/req"] | @tsv),
+    (.results[] | [.op, .concurrency, .requests, .errors, r(.rps; 10), r(.p50_ms; 100), r(.p99_ms; 100),
+      r(.max_ms; 100), r(.server_cpu_us; 1), r(.pg_cpu_us; 1)] | @tsv)' "$work/$name.json" | column -t -s $'\t'
+  jq -r '
+    "users created: \(.results | map(.users_created) | add)",
+    (.results[] | select(.nodes | length > 1) | "  per node, \(.op): " +
+      ([.nodes | to_entries[] | "node \(.key + 1): \(.value.concurrency) clients \(.value.rps * 10 | round / 10) req/s p50 \(.value.p50_ms * 100 | round / 100) p99 \(.value.p99_ms * 100 | round / 100) ms"] | join("; "))),
+    (.results[] | select(.first_error) | "first error of \(.op): \(.first_error | gsub("\\s+"; " ") | .[0:300])")' "$work/$name.json"
+}
+
+for round in $(seq 1 "$rounds"); do
 for name in "${targets[@]}"; do
   server_pids=()
   urls=()
   concs=("$concurrency")
   pg_nodes=""
+  bin=$work/gatehouse
   case $name in
+  base)
+    bin=$work/gatehouse-base
+    start_gatehouse "$name" warn
+    server_pids=("$started_pid")
+    urls=("$started_url")
+    ;;
   sqlite | sqlite-info)
     level=warn
     [ "$name" = sqlite-info ] && level=""
@@ -323,7 +368,7 @@ for name in "${targets[@]}"; do
     urls=("$started_url")
     ;;
   pg | pg2)
-    db_url=$(scripts/pg-cluster.sh createdb "$pgdir" "bench_$name")
+    db_url=$(scripts/pg-cluster.sh createdb "$pgdir" "bench_${name}_r$round")
     pg_nodes=1
     nodes=(1)
     if [ "$name" = pg2 ]; then
@@ -350,7 +395,9 @@ for name in "${targets[@]}"; do
   done
 
   echo
-  echo "== $(describe "$name") at ${urls[*]}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  round_note=""
+  [ "$rounds" -gt 1 ] && round_note="round $round of $rounds: "
+  echo "== $round_note$(describe "$name") at ${urls[*]}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
   op_files=()
   for op in "${op_list[@]}"; do
     measure "$name" "$op"
@@ -362,16 +409,8 @@ for name in "${targets[@]}"; do
     continue
   fi
   jq -s '{results: .}' "${op_files[@]}" >"$work/$name.json"
-  jq -r '
-    def r($x; $p): if $x == null then "-" else $x * $p | round / $p end;
-    (["op", "conc", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms", "srv us/req", "pg us/req"] | @tsv),
-    (.results[] | [.op, .concurrency, .requests, .errors, r(.rps; 10), r(.p50_ms; 100), r(.p99_ms; 100),
-      r(.max_ms; 100), r(.server_cpu_us; 1), r(.pg_cpu_us; 1)] | @tsv)' "$work/$name.json" | column -t -s $'\t'
-  jq -r '
-    "users created: \(.results | map(.users_created) | add)",
-    (.results[] | select(.nodes | length > 1) | "  per node, \(.op): " +
-      ([.nodes | to_entries[] | "node \(.key + 1): \(.value.concurrency) clients \(.value.rps * 10 | round / 10) req/s p50 \(.value.p50_ms * 100 | round / 100) p99 \(.value.p99_ms * 100 | round / 100) ms"] | join("; "))),
-    (.results[] | select(.first_error) | "first error of \(.op): \(.first_error | gsub("\\s+"; " ") | .[0:300])")' "$work/$name.json"
+  cp "$work/$name.json" "$work/$name.r$round.json"
+  print_target "$name"
   # Warnings and errors the servers logged during the run (JSON logs; moto's are not looked at).
   if [ "$name" != moto ]; then
     for log in "$work/$name".log "$work/$name"-node*.log; do
@@ -384,6 +423,26 @@ for name in "${targets[@]}"; do
     done
   fi
 done
+done
+
+# Over several rounds, each target's result is per operation the median of its rounds.
+if [ "$rounds" -gt 1 ]; then
+  for name in "${targets[@]}"; do
+    compgen -G "$work/$name.r*.json" >/dev/null || continue
+    jq -s '
+      def median: sort | if length == 0 then null else .[(length - 1) / 2 | floor] end;
+      def med($k): map(.[$k]) | map(select(. != null)) | median;
+      . as $rounds | {results: [$rounds[0].results[].op as $op | [$rounds[].results[] | select(.op == $op)] | {
+        op: .[0].op, concurrency: .[0].concurrency, requests: (map(.requests) | add), errors: (map(.errors) | add),
+        rps: med("rps"), p50_ms: med("p50_ms"), p99_ms: med("p99_ms"), max_ms: (map(.max_ms) | max),
+        server_cpu_us: med("server_cpu_us"), pg_cpu_us: med("pg_cpu_us"),
+        users_created: (map(.users_created) | add), first_error: ([.[].first_error | select(.)] | first),
+        nodes: .[0].nodes, rounds: length}]}' "$work/$name".r*.json >"$work/$name.json"
+    echo
+    echo "== $(describe "$name"): the median of $rounds rounds (requests and errors summed, max the largest)"
+    print_target "$name"
+  done
+fi
 
 # ratios: req/s of each gatehouse target over moto's, per operation.
 if [ -s "$work/moto.json" ]; then
@@ -407,6 +466,19 @@ if [ -s "$work/moto.json" ]; then
   } | column -t -s $'\t'
 fi
 
+# The change against its base: req/s and server CPU per request, per operation.
+if [ -s "$work/base.json" ] && [ -s "$work/sqlite.json" ]; then
+  echo
+  echo "== gatehouse on SQLite against the base ($base_desc), both --log-level warn"
+  jq -rn --slurpfile b "$work/base.json" --slurpfile n "$work/sqlite.json" '
+    def r($x; $p): if $x == null then "-" else $x * $p | round / $p end;
+    def pct($new; $old): if $old == null or $new == null or $old == 0 then "-" else "\(($new / $old - 1) * 100 | round)%" end;
+    (["op", "base req/s", "req/s", "change", "base srv us/req", "srv us/req", "change"] | @tsv),
+    ($n[0].results[] as $x | ($b[0].results[] | select(.op == $x.op)) as $y |
+      [$x.op, r($y.rps; 1), r($x.rps; 1), pct($x.rps; $y.rps), r($y.server_cpu_us; 1), r($x.server_cpu_us; 1),
+       pct($x.server_cpu_us; $y.server_cpu_us)] | @tsv)' | column -t -s $'\t'
+fi
+
 empty_report() { echo '{"results": []}'; }
 report_of() { if [ -s "$work/$1.json" ]; then cat "$work/$1.json"; else empty_report; fi; }
 
@@ -425,7 +497,13 @@ if [ -s "$work/sqlite.json" ]; then
     else empty end),
     (if $cu then "\(check($cu.rps >= 2000)) CreateUser req/s \($cu.rps | round) >= 2000" else empty end),
     (.results[] as $g | ($m[0].results[] | select(.op == $g.op)) as $mo |
-      if $mo.rps > 0 then "\(check($g.rps >= 20 * $mo.rps)) \($g.op) req/s \($g.rps | round) >= 20 x moto \($mo.rps | round)" else empty end)
+      if $mo.rps > 0 then "\(check($g.rps >= 20 * $mo.rps)) \($g.op) req/s \($g.rps | round) >= 20 x moto \($mo.rps | round)" else empty end),
+    # issue 12, point 3
+    (if $gu and $gu.server_cpu_us then "\(check($gu.server_cpu_us <= 50)) GetUser server CPU \($gu.server_cpu_us | round) us/req <= 50" else empty end),
+    ((r("GetCallerIdentity")) as $gci | if $gci and $gci.server_cpu_us then "\(check($gci.server_cpu_us <= 30)) GetCallerIdentity server CPU \($gci.server_cpu_us | round) us/req <= 30" else empty end),
+    (if $cu then (($m[0].results[] | select(.op == "CreateUser")) // null) as $mcu |
+      if $mcu and $mcu.rps > 0 then "\(check($cu.rps >= 25 * $mcu.rps)) CreateUser req/s \($cu.rps | round) >= 25 x moto \($mcu.rps | round) (durable)" else empty end
+    else empty end)
   ' "$work/sqlite.json"
 fi
 for name in pg pg2; do

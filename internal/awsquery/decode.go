@@ -27,7 +27,9 @@ func buildTree(form url.Values) (*formNode, error) {
 			continue
 		}
 		n := root
-		for _, part := range strings.Split(key, ".") {
+		for rest, more := key, true; more; {
+			var part string
+			part, rest, more = strings.Cut(rest, ".")
 			if part == "" {
 				return nil, ValidationError("The parameter name %q is not valid.", key)
 			}
@@ -135,20 +137,19 @@ func (d *decoder) structure(s *Shape, n *formNode, v reflect.Value, path, opName
 			return ValidationError("The parameter %s is not recognized as a member of %s.", key, where)
 		}
 	}
-	for _, name := range s.Order {
+	fields, err := s.fieldsOf(v.Type())
+	if err != nil {
+		return err
+	}
+	for i, name := range s.Order {
 		child := n.children[name]
-		mpath := joinPath(path, name)
 		if child == nil {
 			if s.Required[name] {
-				d.violate(s.Members[name], nil, mpath, "Member must not be null")
+				d.violate(s.Members[name], nil, joinPath(path, name), "Member must not be null")
 			}
 			continue
 		}
-		f := v.FieldByName(goFieldName(name))
-		if !f.IsValid() {
-			return fmt.Errorf("awsquery: %s has no field %s", v.Type(), name)
-		}
-		if err := d.value(s.Members[name], child, f, mpath, opName); err != nil {
+		if err := d.value(s.Members[name], child, v.FieldByIndex(fields[i]), joinPath(path, name), opName); err != nil {
 			return err
 		}
 	}

@@ -3,13 +3,13 @@ package awsquery
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/xml"
 	"fmt"
 	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // TimeFormat is how AWS Query services write timestamps.
@@ -24,9 +24,13 @@ func EncodeDocument(doc string) string {
 // EncodeResponse writes the XML body of a successful response: out is the operation's
 // aws-sdk-go-v2 output struct (or nil for operations without output).
 func EncodeResponse(buf *bytes.Buffer, namespace string, op *OperationModel, out any, requestID string) error {
-	fmt.Fprintf(buf, `<%sResponse xmlns="%s">`, op.Name, namespace)
+	buf.WriteByte('<')
+	buf.WriteString(op.Name)
+	buf.WriteString(`Response xmlns="`)
+	buf.WriteString(namespace)
+	buf.WriteString(`">`)
 	if op.Output != nil && op.ResultWrapper != "" {
-		buf.WriteString("<" + op.ResultWrapper + ">")
+		openTag(buf, op.ResultWrapper)
 		if out != nil {
 			rv := reflect.ValueOf(out)
 			if rv.Kind() == reflect.Pointer {
@@ -36,10 +40,13 @@ func EncodeResponse(buf *bytes.Buffer, namespace string, op *OperationModel, out
 				return err
 			}
 		}
-		buf.WriteString("</" + op.ResultWrapper + ">")
+		closeTag(buf, op.ResultWrapper)
 	}
-	buf.WriteString("<ResponseMetadata><RequestId>" + requestID + "</RequestId></ResponseMetadata>")
-	fmt.Fprintf(buf, "</%sResponse>", op.Name)
+	buf.WriteString("<ResponseMetadata><RequestId>")
+	buf.WriteString(requestID)
+	buf.WriteString("</RequestId></ResponseMetadata></")
+	buf.WriteString(op.Name)
+	buf.WriteString("Response>")
 	return nil
 }
 
@@ -56,17 +63,74 @@ func EncodeError(buf *bytes.Buffer, namespace string, e *Error, requestID string
 	buf.WriteString("</Message></Error><RequestId>" + requestID + "</RequestId></ErrorResponse>")
 }
 
+func openTag(buf *bytes.Buffer, name string) {
+	buf.WriteByte('<')
+	buf.WriteString(name)
+	buf.WriteByte('>')
+}
+
+func closeTag(buf *bytes.Buffer, name string) {
+	buf.WriteString("</")
+	buf.WriteString(name)
+	buf.WriteByte('>')
+}
+
+// escape writes s as XML character data, exactly as encoding/xml.EscapeText does (quotes,
+// tabs and line breaks as character references, invalid characters as U+FFFD), without
+// copying s to a byte slice first.
 func escape(buf *bytes.Buffer, s string) {
-	_ = xml.EscapeText(buf, []byte(s)) // writes to a bytes.Buffer cannot fail
+	last := 0
+	for i := 0; i < len(s); {
+		r, width := utf8.DecodeRuneInString(s[i:])
+		start := i
+		i += width
+		var esc string
+		switch r {
+		case '"':
+			esc = "&#34;"
+		case '\'':
+			esc = "&#39;"
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '\t':
+			esc = "&#x9;"
+		case '\n':
+			esc = "&#xA;"
+		case '\r':
+			esc = "&#xD;"
+		default:
+			if !isInCharacterRange(r) || (r == utf8.RuneError && width == 1) {
+				esc = "\uFFFD"
+				break
+			}
+			continue
+		}
+		buf.WriteString(s[last:start])
+		buf.WriteString(esc)
+		last = i
+	}
+	buf.WriteString(s[last:])
+}
+
+// isInCharacterRange is XML's Char production, as encoding/xml applies it.
+func isInCharacterRange(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D ||
+		r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD ||
+		r >= 0x10000 && r <= 0x10FFFF
 }
 
 func encodeMembers(buf *bytes.Buffer, s *Shape, v reflect.Value) error {
-	for _, name := range s.Order {
-		f := v.FieldByName(goFieldName(name))
-		if !f.IsValid() {
-			return fmt.Errorf("awsquery: %s has no field %s", v.Type(), name)
-		}
-		if err := encodeValue(buf, name, s.Members[name], f, s.Required[name]); err != nil {
+	fields, err := s.fieldsOf(v.Type())
+	if err != nil {
+		return err
+	}
+	for i, name := range s.Order {
+		if err := encodeValue(buf, name, s.Members[name], v.FieldByIndex(fields[i]), s.Required[name]); err != nil {
 			return err
 		}
 	}
@@ -82,28 +146,28 @@ func encodeValue(buf *bytes.Buffer, name string, s *Shape, f reflect.Value, requ
 	}
 	switch s.Type {
 	case "structure":
-		buf.WriteString("<" + name + ">")
+		openTag(buf, name)
 		if err := encodeMembers(buf, s, f); err != nil {
 			return err
 		}
-		buf.WriteString("</" + name + ">")
+		closeTag(buf, name)
 	case "list":
 		// AWS writes required lists even when empty (<Users/>); optional empty ones are left out.
 		if f.Len() == 0 && (f.IsNil() && !required) {
 			return nil
 		}
-		buf.WriteString("<" + name + ">")
+		openTag(buf, name)
 		for i := 0; i < f.Len(); i++ {
 			if err := encodeValue(buf, "member", s.Member, f.Index(i), true); err != nil {
 				return err
 			}
 		}
-		buf.WriteString("</" + name + ">")
+		closeTag(buf, name)
 	case "map":
 		if f.IsNil() && !required {
 			return nil
 		}
-		buf.WriteString("<" + name + ">")
+		openTag(buf, name)
 		iter := f.MapRange()
 		for iter.Next() {
 			buf.WriteString("<entry>")
@@ -115,41 +179,51 @@ func encodeValue(buf *bytes.Buffer, name string, s *Shape, f reflect.Value, requ
 			}
 			buf.WriteString("</entry>")
 		}
-		buf.WriteString("</" + name + ">")
+		closeTag(buf, name)
 	default:
-		text, ok := scalarText(s, f)
-		if !ok {
-			return nil
-		}
-		buf.WriteString("<" + name + ">")
-		escape(buf, text)
-		buf.WriteString("</" + name + ">")
+		encodeScalar(buf, name, s, f)
 	}
 	return nil
 }
 
-// scalarText formats a scalar; ok is false for a value that means "not set" (an empty enum
-// value, a nil blob).
-func scalarText(s *Shape, f reflect.Value) (string, bool) {
+var timeType = reflect.TypeFor[time.Time]()
+
+// encodeScalar writes a scalar element, or nothing for a value that means "not set" (an empty
+// enum value, a nil blob). Numbers and times are formatted straight into buf.
+func encodeScalar(buf *bytes.Buffer, name string, s *Shape, f reflect.Value) {
 	switch f.Kind() {
 	case reflect.String:
 		if f.String() == "" && len(s.Enum) > 0 {
-			return "", false
+			return
 		}
-		return f.String(), true
+		openTag(buf, name)
+		escape(buf, f.String())
 	case reflect.Int, reflect.Int32, reflect.Int64:
-		return strconv.FormatInt(f.Int(), 10), true
+		openTag(buf, name)
+		buf.Write(strconv.AppendInt(buf.AvailableBuffer(), f.Int(), 10))
 	case reflect.Bool:
-		return strconv.FormatBool(f.Bool()), true
+		openTag(buf, name)
+		buf.Write(strconv.AppendBool(buf.AvailableBuffer(), f.Bool()))
 	case reflect.Slice:
 		if f.IsNil() {
-			return "", false // an optional blob that is not set, not an empty one
+			return // an optional blob that is not set, not an empty one
 		}
-		return base64.StdEncoding.EncodeToString(f.Bytes()), true
-	case reflect.Struct:
-		if t, ok := f.Interface().(time.Time); ok {
-			return t.UTC().Format(TimeFormat), true
+		openTag(buf, name)
+		buf.Write(base64.StdEncoding.AppendEncode(buf.AvailableBuffer(), f.Bytes()))
+	default:
+		if f.Type() == timeType {
+			var t time.Time
+			if f.CanAddr() {
+				t = *(f.Addr().Interface().(*time.Time)) // no copy to the heap
+			} else {
+				t = f.Interface().(time.Time)
+			}
+			openTag(buf, name)
+			buf.Write(t.UTC().AppendFormat(buf.AvailableBuffer(), TimeFormat))
+		} else {
+			openTag(buf, name)
+			escape(buf, fmt.Sprint(f.Interface()))
 		}
 	}
-	return fmt.Sprint(f.Interface()), true
+	closeTag(buf, name)
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 //go:embed model/*.json.gz
@@ -49,6 +50,8 @@ type Shape struct {
 	Error    *ErrorInfo
 	// How AWS words validation errors of this shape, where the models do not say (messages.go).
 	Messages MessageRule
+	// fields caches, per Go struct type, the field of each member in Order (fields.go).
+	fields sync.Map // reflect.Type -> []fieldIndex
 }
 
 // ErrorInfo is the wire form of a modelled exception.

@@ -84,7 +84,7 @@ func TestClientAddress(t *testing.T) {
 				tp = nil
 			}
 			h := ClientAddress(tp, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				f := requestFacts(r)
+				f := requestFacts(r, "")
 				gotIP, gotSecure = f.SourceIP, f.SecureTransport
 			}))
 			r := httptest.NewRequest(http.MethodPost, "/", nil)

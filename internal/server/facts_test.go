@@ -4,36 +4,9 @@ import (
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"testing"
 )
-
-func TestCredentialRegion(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name   string
-		header string
-		query  string
-		want   string
-	}{
-		{"header", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc", "", "us-east-1"},
-		{"header, other region", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/eu-west-3/sts/aws4_request,SignedHeaders=host,Signature=abc", "", "eu-west-3"},
-		{"presigned", "", "X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fap-south-1%2Fsts%2Faws4_request&X-Amz-Signature=abc", "ap-south-1"},
-		{"header wins over query", "AWS4-HMAC-SHA256 Credential=A/20150830/us-west-2/iam/aws4_request, Signature=x", "X-Amz-Credential=A%2F20150830%2Feu-west-1%2Fiam%2Faws4_request", "us-west-2"},
-		{"no credential", "", "", ""},
-		{"malformed scope", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/us-east-1, Signature=abc", "", ""},
-		{"header without credential", "Bearer xyz", "", ""},
-	} {
-		t.Run("case="+tc.name, func(t *testing.T) {
-			r := httptest.NewRequest(http.MethodPost, "/?"+tc.query, nil)
-			if tc.header != "" {
-				r.Header.Set("Authorization", tc.header)
-			}
-			if got := credentialRegion(r); got != tc.want {
-				t.Errorf("credentialRegion = %q, want %q", got, tc.want)
-			}
-		})
-	}
-}
 
 func TestRequestFacts(t *testing.T) {
 	t.Parallel()
@@ -52,11 +25,10 @@ func TestRequestFacts(t *testing.T) {
 			r := httptest.NewRequest(http.MethodPost, "/", nil)
 			r.RemoteAddr = tc.remote
 			r.Header.Set("User-Agent", "aws-cli/2.15.0")
-			r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=A/20150830/us-east-1/iam/aws4_request, Signature=x")
 			if tc.tls {
 				r.TLS = &tls.ConnectionState{}
 			}
-			f := requestFacts(r)
+			f := requestFacts(r, "us-east-1")
 			if f.SourceIP != tc.wantIP || f.SecureTransport != tc.wantSecure || f.UserAgent != "aws-cli/2.15.0" || f.Region != "us-east-1" || f.Time.IsZero() {
 				t.Errorf("requestFacts = %+v", f)
 			}
@@ -64,20 +36,33 @@ func TestRequestFacts(t *testing.T) {
 	}
 }
 
-// FuzzCredentialRegion checks that any Authorization header is read without panicking and that
-// a region, when found, is one segment of the credential scope.
-func FuzzCredentialRegion(f *testing.F) {
-	f.Add("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=abc")
-	f.Add("Credential=////")
-	f.Add("Credential=a/b/c/d/e,")
-	f.Fuzz(func(t *testing.T, header string) {
-		r := httptest.NewRequest(http.MethodPost, "/", nil)
-		r.Header["Authorization"] = []string{header}
-		got := credentialRegion(r)
-		for i := 0; i < len(got); i++ {
-			if got[i] == '/' || got[i] == ',' {
-				t.Fatalf("region %q of %q spans scope segments", got, header)
-			}
+func TestMediaType(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"application/x-www-form-urlencoded", "application/x-www-form-urlencoded"},
+		{"application/x-www-form-urlencoded; charset=utf-8", "application/x-www-form-urlencoded"},
+		{" Application/X-WWW-Form-URLEncoded ;charset=UTF-8", "application/x-www-form-urlencoded"},
+		{"text/XML", "text/xml"},
+		{"", ""},
+	} {
+		if got := mediaType(tc.in); got != tc.want {
+			t.Errorf("mediaType(%q) = %q, want %q", tc.in, got, tc.want)
 		}
-	})
+	}
+}
+
+func TestNewRequestID(t *testing.T) {
+	t.Parallel()
+	uuid4 := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	seen := map[string]bool{}
+	for range 100 {
+		id := newRequestID()
+		if !uuid4.MatchString(id) {
+			t.Fatalf("request id %q is not a version 4 UUID", id)
+		}
+		if seen[id] {
+			t.Fatalf("request id %q repeated", id)
+		}
+		seen[id] = true
+	}
 }

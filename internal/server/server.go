@@ -7,11 +7,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -61,8 +61,8 @@ type Server struct {
 	authorizer Authorizer
 	verifier   *sigv4.Verifier
 	logger     *slog.Logger
-	bufs       sync.Pool
-	observer   Observer // nil: no metrics (observe.go)
+	bufs       sync.Pool // *requestBuffers
+	observer   Observer  // nil: no metrics (observe.go)
 }
 
 // New returns a Server for services (IAM first: it answers requests whose service is unknown).
@@ -74,12 +74,25 @@ func New(creds Credentials, authorizer Authorizer, verifier *sigv4.Verifier, log
 		authorizer: authorizer,
 		verifier:   verifier,
 		logger:     logger,
-		bufs:       sync.Pool{New: func() any { return new(bytes.Buffer) }},
+		bufs:       sync.Pool{New: func() any { return new(requestBuffers) }},
 	}
 	for _, svc := range services {
 		s.byVersion[svc.Model.APIVersion] = svc
 	}
 	return s
+}
+
+// requestBuffers hold one request's body and its answer while it is served.
+type requestBuffers struct{ body, out bytes.Buffer }
+
+// maxPooledBuffer is the largest buffer kept for the next request; the rare large policy
+// document is not worth holding on to.
+const maxPooledBuffer = 64 << 10
+
+func (s *Server) putBuffers(b *requestBuffers) {
+	if b.body.Cap() <= maxPooledBuffer && b.out.Cap() <= maxPooledBuffer {
+		s.bufs.Put(b)
+	}
 }
 
 // outcome is what one request did, for the response and the log line.
@@ -90,20 +103,24 @@ type outcome struct {
 	// accessKeyID is the key id the request was signed with, once the signature parsed (also
 	// when the key turns out unknown): an operator's first clue to who called.
 	accessKeyID string
-	err         *awsquery.Error
-	status      int
+	// region is the verified signature's credential scope region (aws:RequestedRegion).
+	region string
+	err    *awsquery.Error
+	status int
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	requestID := newRequestID()
-	buf := s.bufs.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer s.bufs.Put(buf)
+	bufs := s.bufs.Get().(*requestBuffers)
+	defer s.putBuffers(bufs)
+	bufs.body.Reset()
+	bufs.out.Reset()
+	buf := &bufs.out
 
 	o := outcome{svc: s.services[0], status: http.StatusOK}
-	if err := s.serve(r, buf, requestID, &o); err != nil {
+	if err := s.serve(r, bufs, requestID, &o); err != nil {
 		o.err = awsquery.AsError(err)
 		if o.err == nil {
 			s.logger.ErrorContext(r.Context(), "request failed", slog.String("request_id", requestID), slog.String("error", err.Error()))
@@ -116,10 +133,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		buf.Reset()
 		awsquery.EncodeError(buf, o.svc.Model.XMLNamespace, o.err, requestID)
 	}
+	// Canonical keys set directly, with one backing array: Header.Set would allocate a slice
+	// per header and canonicalize each name on every request.
+	values := make([]string, 3)
+	values[0], values[1], values[2] = "text/xml", requestID, strconv.Itoa(buf.Len())
 	h := w.Header()
-	h.Set("Content-Type", "text/xml")
-	h.Set("x-amzn-RequestId", requestID)
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h["Content-Type"] = values[0:1:1]
+	h["X-Amzn-Requestid"] = values[1:2:2]
+	h["Content-Length"] = values[2:3:3]
 	w.WriteHeader(o.status)
 	_, _ = w.Write(buf.Bytes()) // a client that went away is no error of ours
 
@@ -127,8 +148,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.observe(&o, time.Since(start))
 }
 
-func (s *Server) serve(r *http.Request, buf *bytes.Buffer, requestID string, o *outcome) error {
-	body, form, err := readRequest(r)
+func (s *Server) serve(r *http.Request, bufs *requestBuffers, requestID string, o *outcome) error {
+	body, form, err := readRequest(r, &bufs.body)
 	if err != nil {
 		return err
 	}
@@ -157,7 +178,7 @@ func (s *Server) serve(r *http.Request, buf *bytes.Buffer, requestID string, o *
 		return err
 	}
 	// Decide before the handler runs, so a denied request changes nothing.
-	ctx = enforce.WithRequestFacts(ctx, requestFacts(r))
+	ctx = enforce.WithRequestFacts(ctx, requestFacts(r, o.region))
 	if err := s.authorizer.AuthorizeOperation(ctx, o.svc.SigningName, op, form); err != nil {
 		return err
 	}
@@ -165,45 +186,21 @@ func (s *Server) serve(r *http.Request, buf *bytes.Buffer, requestID string, o *
 	if err != nil {
 		return err
 	}
-	return awsquery.EncodeResponse(buf, o.svc.Model.XMLNamespace, op, out, requestID)
+	return awsquery.EncodeResponse(&bufs.out, o.svc.Model.XMLNamespace, op, out, requestID)
 }
 
 // requestFacts are what the global condition keys report about r: aws:SourceIp (the peer's
 // address, as ClientAddress resolved it behind a trusted proxy), aws:UserAgent, aws:SecureTransport,
-// aws:RequestedRegion (the signature's credential scope) and the current time.
-func requestFacts(r *http.Request) enforce.RequestFacts {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
+// aws:RequestedRegion (region, of the verified signature's credential scope) and the current
+// time.
+func requestFacts(r *http.Request, region string) enforce.RequestFacts {
 	return enforce.RequestFacts{
-		SourceIP:        ip,
+		SourceIP:        sourceIP(r),
 		UserAgent:       r.Header.Get("User-Agent"),
 		SecureTransport: SecureTransport(r),
-		Region:          credentialRegion(r),
+		Region:          region,
 		Time:            time.Now(),
 	}
-}
-
-// credentialRegion returns the region of the SigV4 credential scope
-// (AKID/DATE/REGION/SERVICE/aws4_request) of the Authorization header or, for a presigned
-// request, of X-Amz-Credential; "" when there is none. The signature was verified already.
-func credentialRegion(r *http.Request) string {
-	var cred string
-	if h := r.Header.Get("Authorization"); h != "" {
-		_, after, ok := strings.Cut(h, "Credential=")
-		if !ok {
-			return ""
-		}
-		cred, _, _ = strings.Cut(after, ",")
-	} else {
-		cred = r.URL.Query().Get("X-Amz-Credential")
-	}
-	parts := strings.Split(strings.TrimSpace(cred), "/")
-	if len(parts) != 5 {
-		return ""
-	}
-	return parts[2]
 }
 
 // serviceFor picks the service of an action when the request names no Version.
@@ -216,37 +213,66 @@ func (s *Server) serviceFor(action string) *awsquery.Service {
 	return s.services[0]
 }
 
-// readRequest reads the bounded body and merges the query string with a form body.
-func readRequest(r *http.Request) ([]byte, url.Values, error) {
+// readRequest reads the bounded body into buf and merges the query string with a form body.
+func readRequest(r *http.Request, buf *bytes.Buffer) ([]byte, url.Values, error) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		return nil, nil, awsquery.Errorf(http.StatusMethodNotAllowed, "InvalidHttpRequest", "The HTTP method %s is not supported; use GET or POST.", r.Method)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return nil, nil, awsquery.Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is larger than %d bytes.", MaxBodyBytes)
+	if r.ContentLength > MaxBodyBytes {
+		return nil, nil, errBodyTooLarge()
 	}
-	if err != nil {
+	limited := io.LimitedReader{R: r.Body, N: MaxBodyBytes + 1}
+	if _, err := buf.ReadFrom(&limited); err != nil {
 		return nil, nil, awsquery.Errorf(http.StatusBadRequest, "MalformedQueryString", "The request body could not be read.")
 	}
-	form, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return nil, nil, awsquery.Errorf(http.StatusBadRequest, "MalformedQueryString", "The query string is not valid URL encoding: %v", err)
+	if buf.Len() > MaxBodyBytes {
+		return nil, nil, errBodyTooLarge()
+	}
+	body := buf.Bytes()
+	var form url.Values
+	if r.URL.RawQuery != "" {
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			return nil, nil, awsquery.Errorf(http.StatusBadRequest, "MalformedQueryString", "The query string is not valid URL encoding: %v", err)
+		}
+		form = q
 	}
 	if len(body) > 0 {
-		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if mt != "application/x-www-form-urlencoded" {
+		if mt := mediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
 			return nil, nil, awsquery.Errorf(http.StatusBadRequest, "MalformedQueryString", "The request body must be application/x-www-form-urlencoded, not %q.", mt)
 		}
 		bodyForm, err := url.ParseQuery(string(body))
 		if err != nil {
 			return nil, nil, awsquery.Errorf(http.StatusBadRequest, "MalformedQueryString", "The request body is not valid URL encoding: %v", err)
 		}
-		for k, v := range bodyForm {
-			form[k] = append(form[k], v...)
+		if form == nil {
+			form = bodyForm
+		} else {
+			for k, v := range bodyForm {
+				form[k] = append(form[k], v...)
+			}
 		}
 	}
+	if form == nil {
+		form = url.Values{}
+	}
 	return body, form, nil
+}
+
+func errBodyTooLarge() error {
+	return awsquery.Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is larger than %d bytes.", MaxBodyBytes)
+}
+
+// mediaType is the lower-case media type of a Content-Type value, without its parameters.
+// mime.ParseMediaType would also parse the parameters, which no Query request needs, at the
+// cost of a map per request.
+func mediaType(contentType string) string {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.TrimSpace(mt)
+	if strings.EqualFold(mt, "application/x-www-form-urlencoded") {
+		return "application/x-www-form-urlencoded"
+	}
+	return strings.ToLower(mt)
 }
 
 // authenticate verifies the SigV4 signature and returns a context carrying the caller. A
@@ -263,7 +289,7 @@ func (s *Server) authenticate(r *http.Request, body []byte, o *outcome) (context
 	if err != nil {
 		return nil, sigv4Error(err)
 	}
-	o.accessKeyID = signed.AccessKeyID
+	o.accessKeyID, o.region = signed.AccessKeyID, signed.Region
 	if signed.SessionToken != "" || strings.HasPrefix(signed.AccessKeyID, session.TemporaryKeyPrefix) {
 		return s.authenticateSession(ctx, signed, o)
 	}
@@ -357,7 +383,17 @@ func newRequestID() string {
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on Linux
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	var id [36]byte
+	hex.Encode(id[0:8], b[0:4])
+	id[8] = '-'
+	hex.Encode(id[9:13], b[4:6])
+	id[13] = '-'
+	hex.Encode(id[14:18], b[6:8])
+	id[18] = '-'
+	hex.Encode(id[19:23], b[8:10])
+	id[23] = '-'
+	hex.Encode(id[24:], b[10:16])
+	return string(id[:])
 }
 
 // Listener returns ln with connections on which a request whose header section is too large
