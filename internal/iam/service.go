@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/secret"
@@ -27,8 +29,8 @@ type Service struct {
 	// its caches.
 	enforcer *enforce.Enforcer
 	guard    *guard // authorization: the reference and the targets cache (authorize.go)
-	// users caches GetUser's reads, under the enforcer's epochs (users.go).
-	users enforce.EpochCache[*store.User]
+	// users caches GetUser's answers, under the enforcer's epochs (users.go).
+	users enforce.EpochCache[*types.User]
 	// passwords hashes console passwords and limits failed attempts (passwords.go).
 	passwords *passwordGuard
 }

@@ -100,16 +100,15 @@ func (s *Service) GetUser(ctx context.Context, in *iam.GetUserInput) (*iam.GetUs
 	if err != nil {
 		return nil, err
 	}
-	out := sdkUser(p.Account, u, true)
-	out.PasswordLastUsed = u.PasswordLastUsed
-	return &iam.GetUserOutput{User: &out}, nil
+	return &iam.GetUserOutput{User: u}, nil
 }
 
-// cachedUser reads a user by name for GetUser, the API's most frequent read, from the node's
-// cache when no write has committed since it was read (on this node, or on another node of a
-// fleet, which the change watcher reports), and for at most enforce.CacheTTL: the same bound as the
-// authorization caches, within IAM's eventual consistency. The cached user is never modified.
-func (s *Service) cachedUser(ctx context.Context, account, name string) (*store.User, error) {
+// cachedUser answers GetUser for a user, the API's most frequent read, from the node's cache
+// when no write has committed since it was read (on this node, or on another node of a fleet,
+// which the change watcher reports), and for at most enforce.CacheTTL: the same bound as the
+// authorization caches, within IAM's eventual consistency. The cached answer is shared by
+// concurrent requests and never modified (the XML encoder only reads it).
+func (s *Service) cachedUser(ctx context.Context, account, name string) (*types.User, error) {
 	key := account + "\x00" + store.NameKey(name)
 	now, epoch := s.now(), s.enforcer.Epoch()
 	if u, ok := s.users.Get(key, epoch, now); ok {
@@ -123,8 +122,10 @@ func (s *Service) cachedUser(ctx context.Context, account, name string) (*store.
 	if err != nil {
 		return nil, err
 	}
-	s.users.Put(key, u, epoch, now)
-	return u, nil
+	out := sdkUser(account, u, true)
+	out.PasswordLastUsed = u.PasswordLastUsed
+	s.users.Put(key, &out, epoch, now)
+	return &out, nil
 }
 
 // getRootUser describes the account's root user, as GetUser does for root credentials.

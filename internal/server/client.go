@@ -79,6 +79,12 @@ func ClientAddress(trusted []netip.Prefix, next http.Handler) http.Handler {
 				secure = false
 			}
 		}
+		if !secure && r.TLS == nil {
+			// Plain HTTP from the client, as SecureTransport reports without a mark: the
+			// common case costs no copy of the request.
+			next.ServeHTTP(w, r)
+			return
+		}
 		next.ServeHTTP(w, r.WithContext(WithSecureTransport(r.Context(), secure)))
 	})
 }

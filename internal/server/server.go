@@ -221,42 +221,45 @@ func readRequest(r *http.Request, buf *bytes.Buffer) ([]byte, url.Values, error)
 	if r.ContentLength > MaxBodyBytes {
 		return nil, nil, errBodyTooLarge()
 	}
-	limited := io.LimitedReader{R: r.Body, N: MaxBodyBytes + 1}
-	if _, err := buf.ReadFrom(&limited); err != nil {
-		return nil, nil, awsquery.Errorf(http.StatusBadRequest, "MalformedQueryString", "The request body could not be read.")
-	}
-	if buf.Len() > MaxBodyBytes {
-		return nil, nil, errBodyTooLarge()
+	if err := readBody(r.Body, buf); err != nil {
+		return nil, nil, err
 	}
 	body := buf.Bytes()
-	var form url.Values
-	if r.URL.RawQuery != "" {
-		q, err := url.ParseQuery(r.URL.RawQuery)
-		if err != nil {
-			return nil, nil, awsquery.Errorf(http.StatusBadRequest, "MalformedQueryString", "The query string is not valid URL encoding: %v", err)
-		}
-		form = q
+	form := url.Values{}
+	if err := parseQuery(form, r.URL.RawQuery); err != nil {
+		return nil, nil, awsquery.Errorf(http.StatusBadRequest, "MalformedQueryString", "The query string is not valid URL encoding: %v", err)
 	}
 	if len(body) > 0 {
 		if mt := mediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
 			return nil, nil, awsquery.Errorf(http.StatusBadRequest, "MalformedQueryString", "The request body must be application/x-www-form-urlencoded, not %q.", mt)
 		}
-		bodyForm, err := url.ParseQuery(string(body))
-		if err != nil {
+		if err := parseQuery(form, string(body)); err != nil {
 			return nil, nil, awsquery.Errorf(http.StatusBadRequest, "MalformedQueryString", "The request body is not valid URL encoding: %v", err)
 		}
-		if form == nil {
-			form = bodyForm
-		} else {
-			for k, v := range bodyForm {
-				form[k] = append(form[k], v...)
-			}
-		}
-	}
-	if form == nil {
-		form = url.Values{}
 	}
 	return body, form, nil
+}
+
+// readBody reads body into buf, up to MaxBodyBytes. It reads into buf's free space itself:
+// bytes.Buffer.ReadFrom through an io.LimitedReader would put the reader on the heap.
+func readBody(body io.Reader, buf *bytes.Buffer) error {
+	for {
+		if buf.Len() > MaxBodyBytes {
+			return errBodyTooLarge()
+		}
+		if buf.Available() < 512 {
+			buf.Grow(512)
+		}
+		free := buf.AvailableBuffer()
+		n, err := body.Read(free[:cap(free)])
+		buf.Write(free[:n]) // appends in place: free is buf's own spare capacity
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return awsquery.Errorf(http.StatusBadRequest, "MalformedQueryString", "The request body could not be read.")
+		}
+	}
 }
 
 func errBodyTooLarge() error {
