@@ -12,6 +12,9 @@ import (
 // key id, caller, user agent), what (action, outcome, status, and why an AccessDenied was
 // denied) and how long it took. It never carries a secret, a signature or a session token.
 func (s *Server) logRequest(r *http.Request, requestID string, o *outcome, latency time.Duration) {
+	if !s.logger.Enabled(r.Context(), slog.LevelInfo) {
+		return // below the log level, building the line would be wasted
+	}
 	outcome := "success"
 	if o.err != nil {
 		outcome = o.err.Code

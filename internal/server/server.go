@@ -144,8 +144,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(o.status)
 	_, _ = w.Write(buf.Bytes()) // a client that went away is no error of ours
 
-	s.logRequest(r, requestID, &o, time.Since(start)) // requestlog.go
-	s.observe(&o, time.Since(start))
+	latency := time.Since(start)
+	s.logRequest(r, requestID, &o, latency) // requestlog.go
+	s.observe(&o, latency)
 }
 
 func (s *Server) serve(r *http.Request, bufs *requestBuffers, requestID string, o *outcome) error {
