@@ -18,9 +18,11 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/config"
 	"github.com/gatehouse-iam/gatehouse/internal/console"
 	"github.com/gatehouse-iam/gatehouse/internal/enforce"
+	"github.com/gatehouse-iam/gatehouse/internal/forwardauth"
 	"github.com/gatehouse-iam/gatehouse/internal/iam"
 	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
+	"github.com/gatehouse-iam/gatehouse/internal/services"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/sigv4"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -37,7 +39,9 @@ type App struct {
 	store  backend
 	obs    *observability      // metrics, the timed store, the admin listener (admin.go)
 	tls    *tlsreload.Reloader // the certificate pair when serving HTTPS, loaded by Open (tls.go)
-	IAM    *iam.Service
+	// protected are the services of --services, for forward-auth; nil without the flag.
+	protected *services.File
+	IAM       *iam.Service
 	// Enforcer looks up credentials and decides requests for IAM, STS and the server; its
 	// caches are dropped when another node writes (fleet.go).
 	Enforcer *enforce.Enforcer
@@ -60,6 +64,13 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 	certs, err := loadTLS(cfg, logger)
 	if err != nil {
 		return nil, err
+	}
+	var protected *services.File
+	if cfg.ServicesFile != "" {
+		// A file that does not parse is refused before anything listens.
+		if protected, err = services.Open(cfg.ServicesFile, logger); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkDeployment(cfg); err != nil {
 		return nil, err
@@ -90,15 +101,16 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		return nil, err
 	}
 	return &App{
-		cfg:      cfg,
-		logger:   logger,
-		store:    st,
-		IAM:      svc,
-		Enforcer: enf,
-		box:      box,
-		Sessions: sessions,
-		obs:      obs,
-		tls:      certs,
+		cfg:       cfg,
+		logger:    logger,
+		store:     st,
+		IAM:       svc,
+		Enforcer:  enf,
+		box:       box,
+		Sessions:  sessions,
+		obs:       obs,
+		tls:       certs,
+		protected: protected,
 	}, nil
 }
 
@@ -260,8 +272,9 @@ func (c sessionCredentials) OpenSession(ctx context.Context, token string) (*ses
 	return c.sessions.Open(ctx, token)
 }
 
-// routes serves the web console under /console and the IAM and STS API everywhere else.
-func (a *App) routes(api http.Handler) (http.Handler, error) {
+// routes serves the web console under /console, forward-auth under /forward-auth and the IAM
+// and STS API everywhere else.
+func (a *App) routes(api *server.Server) (http.Handler, error) {
 	c, err := console.New(console.Options{API: api, Auth: a.IAM, Issuer: a.Sessions, Now: time.Now, Logger: a.logger, Account: a.IAM.AccountAlias, SignIns: a.obs.metrics,
 		Store: a.obs.store, Box: a.box})
 	if err != nil {
@@ -270,6 +283,9 @@ func (a *App) routes(api http.Handler) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle(console.Prefix, c)
 	mux.Handle(console.Prefix+"/", c)
+	fa := &forwardauth.Handler{Services: a.protected.Current, Auth: api, Authz: a.Enforcer, Facts: server.RequestFacts, Logger: a.logger}
+	mux.Handle(forwardauth.Prefix, fa)
+	mux.Handle(forwardauth.Prefix+"/", fa)
 	mux.Handle("/", api)
 	return mux, nil
 }
@@ -289,6 +305,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	a.watchChanges(ctx)
+	if a.protected != nil {
+		go a.protected.Run(ctx, services.DefaultInterval)
+	}
 	srv := &http.Server{
 		Handler:           routed,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -19,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite docs/compatibility.md")
 
 const compatibilityDoc = "../../docs/compatibility.md"
 
-func services(t *testing.T) []*awsquery.Service {
+func registeredServices(t *testing.T) []*awsquery.Service {
 	t.Helper()
 	a, err := Open(context.Background(), config.Config{DataDir: t.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -51,7 +51,7 @@ func missing(svc *awsquery.Service) []string {
 // internal/sts/unsupported.go), so that no client gets a bare NotImplemented.
 func TestEveryOperationAnswered(t *testing.T) {
 	t.Parallel()
-	svcs := services(t)
+	svcs := registeredServices(t)
 	for _, svc := range svcs {
 		if len(svc.Model.Operations) == 0 {
 			t.Fatalf("%s: the model has no operations", svc.Name)
@@ -79,7 +79,7 @@ func TestCompatibilityDoc(t *testing.T) {
 		"server; the test fails when this file and the server disagree. An operation Gatehouse does\n" +
 		"not offer answers an error naming it and the reason, with AWS's own error code for the state\n" +
 		"a Gatehouse account is always in where AWS has one, and `NotImplemented` otherwise.\n")
-	for _, svc := range services(t) {
+	for _, svc := range registeredServices(t) {
 		served := svc.Implemented()
 		slices.Sort(served)
 		b.WriteString("\n## " + svc.Name + " (" + svc.Model.APIVersion + ")\n\n")

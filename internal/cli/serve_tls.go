@@ -10,8 +10,10 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/server"
 )
 
-// tlsFlags registers serve's --tls-cert, --tls-key and --trusted-proxies.
+// tlsFlags registers serve's --tls-cert, --tls-key, --trusted-proxies and --services: how
+// serve meets reverse proxies.
 func tlsFlags(fs *flag.FlagSet, cfg *config.Config) {
+	fs.StringVar(&cfg.ServicesFile, "services", "", "YAML or JSON file declaring the services Gatehouse protects behind reverse proxies (forward-auth at /forward-auth; see docs/protecting-services.md); reloaded when it changes")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain to serve HTTPS with (with --tls-key); reloaded on SIGHUP and when the file changes")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.Func("trusted-proxies", "comma-separated CIDRs (or addresses) of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto count for aws:SourceIp and aws:SecureTransport (default none: the headers are ignored)", func(s string) error {

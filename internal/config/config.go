@@ -80,6 +80,9 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For and X-Forwarded-Proto count for
 	// aws:SourceIp and aws:SecureTransport; from any other peer those headers are ignored.
 	TrustedProxies []netip.Prefix
+	// ServicesFile declares the services Gatehouse protects besides IAM and STS (forward-auth;
+	// internal/services); reloaded when it changes. Empty: none.
+	ServicesFile string
 }
 
 // Credentials are an account id with its root access key.

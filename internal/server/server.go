@@ -190,6 +190,9 @@ func (s *Server) serve(r *http.Request, bufs *requestBuffers, requestID string, 
 	return awsquery.EncodeResponse(&bufs.out, o.svc.Model.XMLNamespace, op, out, requestID)
 }
 
+// RequestFacts is requestFacts for the other fronts of the server (forward-auth).
+func RequestFacts(r *http.Request, region string) enforce.RequestFacts { return requestFacts(r, region) }
+
 // requestFacts are what the global condition keys report about r: aws:SourceIp (the peer's
 // address, as ClientAddress resolved it behind a trusted proxy), aws:UserAgent, aws:SecureTransport,
 // aws:RequestedRegion (region, of the verified signature's credential scope) and the current
@@ -294,30 +297,64 @@ func (s *Server) authenticate(r *http.Request, body []byte, o *outcome) (context
 		return nil, sigv4Error(err)
 	}
 	o.accessKeyID, o.region = signed.AccessKeyID, signed.Region
+	ctx, p, err := s.authenticateSigned(ctx, signed, o.svc.SigningName)
+	if err != nil {
+		return nil, err
+	}
+	o.caller = p.ARN
+	return ctx, nil
+}
+
+// AuthenticateProxied authenticates a request whose body Gatehouse does not see: the client's
+// request as a reverse proxy describes it to forward-auth (sigv4.Verifier.ParsePayloadHash).
+// It returns the verified signature and a context carrying the caller, or an *awsquery.Error
+// with AWS's code: the signature's service is for the caller to check.
+func (s *Server) AuthenticateProxied(ctx context.Context, r *http.Request) (context.Context, *sigv4.Signed, *principal.Principal, error) {
+	signed, err := s.verifier.ParsePayloadHash(r)
+	if err != nil {
+		return nil, nil, nil, sigv4Error(err)
+	}
+	ctx, p, err := s.authenticateSigned(ctx, signed, "")
+	if err != nil {
+		return nil, signed, nil, err
+	}
+	return ctx, signed, p, nil
+}
+
+// authenticateSigned finds the secret of a parsed signature (the access key's, or the session
+// token's), verifies the signature and, when service is not "", that it is scoped to service.
+func (s *Server) authenticateSigned(ctx context.Context, signed *sigv4.Signed, service string) (context.Context, *principal.Principal, error) {
 	if signed.SessionToken != "" || strings.HasPrefix(signed.AccessKeyID, session.TemporaryKeyPrefix) {
-		return s.authenticateSession(ctx, signed, o)
+		return s.authenticateSession(ctx, signed, service)
 	}
 	cred, err := s.creds.LookupAccessKey(ctx, signed.AccessKeyID)
 	if errors.Is(err, enforce.ErrUnknownKey) {
-		return nil, sigv4Error(sigv4.ErrInvalidClientTokenID())
+		return nil, nil, sigv4Error(sigv4.ErrInvalidClientTokenID())
 	}
 	if err != nil {
-		return nil, fmt.Errorf("look up access key: %w", err)
+		return nil, nil, fmt.Errorf("look up access key: %w", err)
 	}
 	if err := signed.Verify(cred.Secret); err != nil {
-		return nil, sigv4Error(err)
+		return nil, nil, sigv4Error(err)
 	}
-	if signed.Service != o.svc.SigningName {
-		return nil, awsquery.Errorf(http.StatusForbidden, "SignatureDoesNotMatch", "Credential should be scoped to correct service: '%s'.", o.svc.SigningName)
+	if err := checkService(signed, service); err != nil {
+		return nil, nil, err
 	}
-	o.caller = cred.Principal.ARN
 	if s.creds.KeyUseDue(cred) {
 		if err := s.creds.RecordKeyUse(ctx, cred.Principal.Account, signed.AccessKeyID, signed.Service, signed.Region); err != nil {
 			// Recording use is bookkeeping; the request itself goes on.
 			s.logger.WarnContext(ctx, "record access key use", slog.String("access_key_id", signed.AccessKeyID), slog.String("error", err.Error()))
 		}
 	}
-	return principal.NewContext(ctx, &cred.Principal), nil
+	return principal.NewContext(ctx, &cred.Principal), &cred.Principal, nil
+}
+
+// checkService refuses a signature scoped to another service than the one it reached.
+func checkService(signed *sigv4.Signed, service string) error {
+	if service != "" && signed.Service != service {
+		return awsquery.Errorf(http.StatusForbidden, "SignatureDoesNotMatch", "Credential should be scoped to correct service: '%s'.", service)
+	}
+	return nil
 }
 
 // SessionCredentials opens session tokens. The Credentials given to New implement it when the
@@ -336,41 +373,40 @@ func unsignedAction(action string) bool {
 // authenticateSession verifies a request signed with temporary credentials: the session token
 // must be one this deployment sealed and has not expired, name the access key id that signed,
 // and its secret must verify the signature.
-func (s *Server) authenticateSession(ctx context.Context, signed *sigv4.Signed, o *outcome) (context.Context, error) {
+func (s *Server) authenticateSession(ctx context.Context, signed *sigv4.Signed, service string) (context.Context, *principal.Principal, error) {
 	sc, ok := s.creds.(SessionCredentials)
 	if !ok || signed.SessionToken == "" {
-		return nil, sigv4Error(sigv4.ErrInvalidClientTokenID())
+		return nil, nil, sigv4Error(sigv4.ErrInvalidClientTokenID())
 	}
 	claims, err := sc.OpenSession(ctx, signed.SessionToken)
 	switch {
 	case errors.Is(err, session.ErrExpired):
-		return nil, awsquery.Errorf(http.StatusForbidden, "ExpiredToken", "The security token included in the request is expired")
+		return nil, nil, awsquery.Errorf(http.StatusForbidden, "ExpiredToken", "The security token included in the request is expired")
 	case errors.Is(err, session.ErrInvalid):
-		return nil, sigv4Error(sigv4.ErrInvalidClientTokenID())
+		return nil, nil, sigv4Error(sigv4.ErrInvalidClientTokenID())
 	case err != nil:
-		return nil, fmt.Errorf("open session token: %w", err)
+		return nil, nil, fmt.Errorf("open session token: %w", err)
 	}
 	if claims.Principal.AccessKeyID != signed.AccessKeyID {
 		// A genuine token presented with another access key id is not valid for it.
-		return nil, sigv4Error(sigv4.ErrInvalidClientTokenID())
+		return nil, nil, sigv4Error(sigv4.ErrInvalidClientTokenID())
 	}
 	if err := signed.Verify(claims.SecretAccessKey); err != nil {
-		return nil, sigv4Error(err)
+		return nil, nil, sigv4Error(err)
 	}
-	if signed.Service != o.svc.SigningName {
-		return nil, awsquery.Errorf(http.StatusForbidden, "SignatureDoesNotMatch", "Credential should be scoped to correct service: '%s'.", o.svc.SigningName)
+	if err := checkService(signed, service); err != nil {
+		return nil, nil, err
 	}
-	o.caller = claims.Principal.ARN
 	// A session outlives nothing it came from: once its user or role is deleted (or deleted
 	// and re-created under the same name) AWS refuses the token for every operation.
 	exists, err := sc.SessionPrincipalExists(ctx, &claims.Principal)
 	if err != nil {
-		return nil, fmt.Errorf("check session principal: %w", err)
+		return nil, nil, fmt.Errorf("check session principal: %w", err)
 	}
 	if !exists {
-		return nil, sigv4Error(sigv4.ErrInvalidClientTokenID())
+		return nil, nil, sigv4Error(sigv4.ErrInvalidClientTokenID())
 	}
-	return principal.NewContext(ctx, &claims.Principal), nil
+	return principal.NewContext(ctx, &claims.Principal), &claims.Principal, nil
 }
 
 func sigv4Error(err error) error {

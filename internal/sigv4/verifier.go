@@ -68,14 +68,39 @@ type Signed struct {
 // query parameters, the request time, the credential scope and that the host header is signed.
 // It then computes the string to sign. Errors are *Error.
 func (v *Verifier) Parse(r *http.Request, body []byte) (*Signed, error) {
-	s, err := v.parse(r, body)
+	// The payload is always the hash of the body received: IAM and STS, unlike S3, take neither
+	// x-amz-content-sha256 nor UNSIGNED-PAYLOAD in its place.
+	bodySum := sha256.Sum256(body)
+	var bodyHex [2 * sha256.Size]byte
+	hex.Encode(bodyHex[:], bodySum[:])
+	s, err := v.parse(r, bodyHex[:])
 	if err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-func (v *Verifier) parse(r *http.Request, body []byte) (*Signed, *Error) {
+// ParsePayloadHash is Parse for a request whose body the verifier does not see, as a reverse
+// proxy's authorization subrequest carries none: the payload hash is the one the client sent
+// in X-Amz-Content-Sha256 (its body's hex SHA-256, or UNSIGNED-PAYLOAD), as S3-style services
+// sign, and otherwise the hash of an empty body. Whether a body matches that hash is for the
+// service that receives it to check.
+func (v *Verifier) ParsePayloadHash(r *http.Request) (*Signed, error) {
+	hash := []byte(EmptyPayloadHash)
+	if h := strings.TrimSpace(r.Header.Get("X-Amz-Content-Sha256")); h != "" {
+		hash = []byte(h)
+	}
+	s, err := v.parse(r, hash)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// EmptyPayloadHash is the hex SHA-256 of an empty payload.
+const EmptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+func (v *Verifier) parse(r *http.Request, payloadHash []byte) (*Signed, *Error) {
 	var pbuf [16]qparam
 	params, err := parseQuery(r.URL.RawQuery, pbuf[:0])
 	if err != nil {
@@ -113,13 +138,8 @@ func (v *Verifier) parse(r *http.Request, body []byte) (*Signed, *Error) {
 		s.sigLen = copy(s.signature[:], a.signature)
 	}
 
-	// The payload is always the hash of the body received: IAM and STS, unlike S3, take neither
-	// x-amz-content-sha256 nor UNSIGNED-PAYLOAD in its place.
-	bodySum := sha256.Sum256(body)
-	var bodyHex [2 * sha256.Size]byte
-	hex.Encode(bodyHex[:], bodySum[:])
 	var creqBuf [1024]byte
-	creq := appendCanonicalRequest(creqBuf[:0], r, params, s.Presigned, a.signedHeaders, bodyHex[:])
+	creq := appendCanonicalRequest(creqBuf[:0], r, params, s.Presigned, a.signedHeaders, payloadHash)
 	creqSum := sha256.Sum256(creq)
 
 	sts := append(s.stsBuf[:0], algorithmHMAC+"\n"...)

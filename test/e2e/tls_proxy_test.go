@@ -447,6 +447,29 @@ func nginxBinary() string {
 // loopback port, with the settings of docs/nginx.conf.example, and returns its address.
 func startNginx(t *testing.T, f *tlsFiles, upstream string) string {
 	t.Helper()
+	return runNginx(t, func(addr string) string {
+		return fmt.Sprintf(`
+    server {
+        listen %[1]s ssl;
+        ssl_certificate %[2]s;
+        ssl_certificate_key %[3]s;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        client_max_body_size 1m;
+        location / {
+            proxy_pass http://%[4]s;
+            # SigV4 signs the Host header: pass the client's, port included.
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+        }
+    }`, addr, f.certFile, f.keyFile, upstream)
+	})
+}
+
+// runNginx runs nginx in the foreground on a free loopback port with the server blocks that
+// servers writes for that address, and returns the address once nginx listens.
+func runNginx(t *testing.T, servers func(addr string) string) string {
+	t.Helper()
 	bin := nginxBinary()
 	if bin == "" {
 		t.Skip("nginx is not installed (apt-get install nginx): skipping the reverse-proxy test")
@@ -471,22 +494,9 @@ http {
     fastcgi_temp_path %[1]s/fastcgi;
     uwsgi_temp_path %[1]s/uwsgi;
     scgi_temp_path %[1]s/scgi;
-    server {
-        listen %[2]s ssl;
-        ssl_certificate %[3]s;
-        ssl_certificate_key %[4]s;
-        ssl_protocols TLSv1.2 TLSv1.3;
-        client_max_body_size 1m;
-        location / {
-            proxy_pass http://%[5]s;
-            # SigV4 signs the Host header: pass the client's, port included.
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-        }
-    }
+%[2]s
 }
-`, dir, addr, f.certFile, f.keyFile, upstream)
+`, dir, servers(addr))
 	confFile := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
