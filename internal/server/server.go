@@ -191,7 +191,9 @@ func (s *Server) serve(r *http.Request, bufs *requestBuffers, requestID string, 
 }
 
 // RequestFacts is requestFacts for the other fronts of the server (forward-auth).
-func RequestFacts(r *http.Request, region string) enforce.RequestFacts { return requestFacts(r, region) }
+func RequestFacts(r *http.Request, region string) enforce.RequestFacts {
+	return requestFacts(r, region)
+}
 
 // requestFacts are what the global condition keys report about r: aws:SourceIp (the peer's
 // address, as ClientAddress resolved it behind a trusted proxy), aws:UserAgent, aws:SecureTransport,
