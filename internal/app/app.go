@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/config"
 	"github.com/gatehouse-iam/gatehouse/internal/console"
+	"github.com/gatehouse-iam/gatehouse/internal/decision"
 	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/forwardauth"
 	"github.com/gatehouse-iam/gatehouse/internal/iam"
@@ -238,7 +239,9 @@ func (a *App) Handler() (*server.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return server.New(sessionCredentials{a.Enforcer, a.Sessions}, a.IAM, sigv4.NewVerifier(time.Now), a.logger, services...).WithObserver(a.obs.metrics), nil
+	srv := server.New(sessionCredentials{a.Enforcer, a.Sessions}, a.IAM, sigv4.NewVerifier(time.Now), a.logger, services...).WithObserver(a.obs.metrics)
+	decisions := &decision.Service{Auth: srv, Enforcer: a.Enforcer, Services: a.protected.Current}
+	return srv.WithJSON(a.Enforcer, decisions.JSON()), nil
 }
 
 // Services returns the IAM and STS APIs with their operations registered, IAM first.

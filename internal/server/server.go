@@ -61,8 +61,10 @@ type Server struct {
 	authorizer Authorizer
 	verifier   *sigv4.Verifier
 	logger     *slog.Logger
-	bufs       sync.Pool // *requestBuffers
-	observer   Observer  // nil: no metrics (observe.go)
+	bufs       sync.Pool      // *requestBuffers
+	observer   Observer       // nil: no metrics (observe.go)
+	json       []*JSONService // the JSON-protocol APIs (json.go)
+	jsonAuthz  JSONAuthorizer
 }
 
 // New returns a Server for services (IAM first: it answers requests whose service is unknown).
@@ -111,6 +113,10 @@ type outcome struct {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if target := r.Header.Get("X-Amz-Target"); target != "" && len(s.json) > 0 {
+		s.serveJSON(w, r, target)
+		return
+	}
 	start := time.Now()
 	requestID := newRequestID()
 	bufs := s.bufs.Get().(*requestBuffers)
