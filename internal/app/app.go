@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/forwardauth"
 	"github.com/gatehouse-iam/gatehouse/internal/iam"
+	"github.com/gatehouse-iam/gatehouse/internal/respolicy"
 	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
 	"github.com/gatehouse-iam/gatehouse/internal/services"
@@ -241,7 +242,8 @@ func (a *App) Handler() (*server.Server, error) {
 	}
 	srv := server.New(sessionCredentials{a.Enforcer, a.Sessions}, a.IAM, sigv4.NewVerifier(time.Now), a.logger, services...).WithObserver(a.obs.metrics)
 	decisions := &decision.Service{Auth: srv, Enforcer: a.Enforcer, Services: a.protected.Current}
-	return srv.WithJSON(a.Enforcer, decisions.JSON()), nil
+	policies := &respolicy.Service{Store: a.obs.store, Caches: a.Enforcer, Services: a.protected.Current, Now: time.Now}
+	return srv.WithJSON(a.Enforcer, decisions.JSON(), policies.JSON()), nil
 }
 
 // Services returns the IAM and STS APIs with their operations registered, IAM first.

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -34,7 +35,9 @@ type Enforcer struct {
 	// grants caches each caller's grants, keyed by the access key that signed (so a session's
 	// own policies are cached with it).
 	grants EpochCache[*grants]
-	docs   docCache
+	// resourcePolicies caches the stored policies of protected services' resources.
+	resourcePolicies EpochCache[*authz.Policies]
+	docs             docCache
 	// denials seals AccessDenied details for DecodeAuthorizationMessage; nil leaves them out.
 	denials DenialEncoder
 	// reported are the caches of others that CacheStats reports (ReportCache).

@@ -19,6 +19,7 @@
 package forwardauth
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,6 +29,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
@@ -59,9 +61,11 @@ type Authenticator interface {
 	AuthenticateProxied(ctx context.Context, r *http.Request) (context.Context, *sigv4.Signed, *principal.Principal, error)
 }
 
-// Authorizer decides an access for the caller in ctx; *enforce.Enforcer implements it.
+// Authorizer decides an access for the caller in ctx and finds the stored policies of
+// resources; *enforce.Enforcer implements it.
 type Authorizer interface {
 	Authorize(ctx context.Context, acc enforce.Access) error
+	ResourcePolicy(ctx context.Context, account, arn string) (*authz.Policies, error)
 }
 
 // Decision is what one forward-auth request decided, for the audit trail.
@@ -142,6 +146,16 @@ func (h *Handler) decide(r *http.Request, d *Decision, format *string) (context.
 	}
 	d.Match = m
 	acc := enforce.Access{Action: m.Action, Resource: m.Resource, ResourceAccount: m.ResourceAccount}
+	if m.Resource != "*" {
+		// The resource's own policy (respolicy) takes part, and may grant other accounts.
+		owner := cmp.Or(ResourceOwner(m.Resource), m.ResourceAccount, p.Account)
+		if acc.ResourcePolicy, err = h.Authz.ResourcePolicy(ctx, owner, m.Resource); err != nil {
+			return ctx, err
+		}
+		if owner != p.Account {
+			acc.ResourceAccount = owner
+		}
+	}
 	for _, c := range m.Context {
 		acc.Keys = append(acc.Keys, enforce.ContextKey{Name: c.Key, Values: c.Values, Multi: len(c.Values) > 1})
 	}
@@ -195,6 +209,15 @@ func originalRequest(r *http.Request, pinned string) (*http.Request, error) {
 		orig.Header.Del(h)
 	}
 	return orig, nil
+}
+
+// ResourceOwner is the account field of an ARN ("" when it has none).
+func ResourceOwner(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return ""
+	}
+	return parts[4]
 }
 
 func firstHeader(r *http.Request, names ...string) string {

@@ -26,6 +26,9 @@ type JSONService struct {
 	// Handle answers operation for the caller in ctx, already authenticated and allowed
 	// SigningName:operation by policy: the JSON response body, or an *awsquery.Error.
 	Handle func(ctx context.Context, operation string, body []byte) ([]byte, error)
+	// Resource, if set, names the resource an operation is authorized on (its ARN, from the
+	// request body); without it, or when it returns "", the resource is "*".
+	Resource func(operation string, body []byte) (string, error)
 }
 
 // JSONAuthorizer decides an access for the caller in ctx; *enforce.Enforcer implements it.
@@ -78,9 +81,11 @@ func (s *Server) callJSON(r *http.Request, bufs *requestBuffers, target string, 
 		prefix, op = target[:i], target[i+1:]
 	}
 	o.action = op
+	// Several services may share a prefix (the decision API and resource policies); the one
+	// that serves the operation answers.
 	var svc *JSONService
 	for _, js := range s.json {
-		if js.TargetPrefix == prefix {
+		if js.TargetPrefix == prefix && (svc == nil || slices.Contains(js.Operations, op)) {
 			svc = js
 		}
 	}
@@ -109,7 +114,13 @@ func (s *Server) callJSON(r *http.Request, bufs *requestBuffers, target string, 
 		return nil, awsquery.Errorf(http.StatusBadRequest, "UnknownOperationException", "The operation %s is not one Gatehouse serves.", target)
 	}
 	ctx = enforce.WithRequestFacts(ctx, requestFacts(r, signed.Region))
-	if err := s.jsonAuthz.Authorize(ctx, enforce.Access{Action: svc.SigningName + ":" + op}); err != nil {
+	acc := enforce.Access{Action: svc.SigningName + ":" + op}
+	if svc.Resource != nil {
+		if acc.Resource, err = svc.Resource(op, body); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.jsonAuthz.Authorize(ctx, acc); err != nil {
 		return nil, err
 	}
 	return svc.Handle(ctx, op, body)

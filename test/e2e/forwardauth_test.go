@@ -70,8 +70,9 @@ func ordersService(t *testing.T) *httptest.Server {
 }
 
 // startForwardAuthNginx runs nginx in front of service, asking Gatehouse (gatehouse,
-// host:port) about every request with auth_request, as docs/protecting-services.md shows.
-func startForwardAuthNginx(t *testing.T, gatehouse, service string) string {
+// host:port) about every request with auth_request for the service prefix, as
+// docs/protecting-services.md shows.
+func startForwardAuthNginx(t *testing.T, gatehouse, service, prefix string) string {
 	t.Helper()
 	return runNginx(t, func(addr string) string {
 		return fmt.Sprintf(`
@@ -79,7 +80,7 @@ func startForwardAuthNginx(t *testing.T, gatehouse, service string) string {
         listen %[1]s;
         location = /_gatehouse {
             internal;
-            proxy_pass http://%[2]s/forward-auth/orders;
+            proxy_pass http://%[2]s/forward-auth/%[4]s;
             proxy_pass_request_body off;
             proxy_set_header Content-Length "";
             proxy_set_header X-Original-Content-Length $content_length;
@@ -105,7 +106,7 @@ func startForwardAuthNginx(t *testing.T, gatehouse, service string) string {
             proxy_set_header X-Gatehouse-Principal-Arn $gatehouse_arn;
             proxy_set_header X-Gatehouse-Session-Name $gatehouse_session;
         }
-    }`, addr, gatehouse, service)
+    }`, addr, gatehouse, service, prefix)
 	})
 }
 
@@ -130,7 +131,7 @@ func forwardAuthEnv(t *testing.T) (e *env, front string, key, secret string) {
 		c.ServicesFile = servicesFile
 	})
 	svc := ordersService(t)
-	front = "http://" + startForwardAuthNginx(t, strings.TrimPrefix(e.URL, "http://"), strings.TrimPrefix(svc.URL, "http://"))
+	front = "http://" + startForwardAuthNginx(t, strings.TrimPrefix(e.URL, "http://"), strings.TrimPrefix(svc.URL, "http://"), "orders")
 	ctx := context.Background()
 	if _, err := e.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("clerk")}); err != nil {
 		t.Fatal(err)
