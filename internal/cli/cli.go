@@ -29,7 +29,7 @@ func commands() []command {
 		{"serve", "run the IAM and STS endpoint", runServe},
 		{"account", "create and list accounts, set the root password (account create | list | set-root-password)", runAccount},
 		{"bench", "load-test a running endpoint: req/s and p50/p99 per operation", runBench},
-		{"policy", "validate policy documents and evaluate requests offline (policy validate | policy eval)", runPolicy},
+		{"policy", "validate policy documents, evaluate requests offline, find actions (policy validate | eval | actions)", runPolicy},
 		{"version", "print the version, the VCS revision and the Go version (also --version)", runVersion},
 		{"backup", "write a consistent copy of the database while the server runs (backup --to FILE)", runBackup},
 		{"restore", "restore a backup into a data directory without a database (restore --from FILE)", runRestore},

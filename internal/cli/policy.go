@@ -16,16 +16,18 @@ import (
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
 
-// runPolicy runs `gatehouse policy validate|eval`: offline policy tools that read files and
-// run the same policy and authz code as the server.
+// runPolicy runs `gatehouse policy validate|eval|actions`: offline policy tools that read files
+// and run the same policy and authz code as the server, and look up actions in the Service
+// Authorization Reference.
 func runPolicy(ctx context.Context, env Env, args []string) error {
-	const synopsis = "gatehouse policy validate [--type TYPE] FILE...\n       gatehouse policy eval [flags]"
+	const synopsis = "gatehouse policy validate [--type TYPE] FILE...\n       gatehouse policy eval [flags]\n" +
+		"       gatehouse policy actions SERVICE [--access-level LEVELS] [--resource TYPES] [--search WORDS] [--policy]"
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		w := env.Stdout
 		if len(args) == 0 {
 			w = env.Stderr
 		}
-		fmt.Fprintf(w, "Usage: %s\n\nRun 'gatehouse policy validate --help' or 'gatehouse policy eval --help' for flags.\n", synopsis)
+		fmt.Fprintf(w, "Usage: %s\n\nRun 'gatehouse policy SUBCOMMAND --help' (validate, eval, actions) for flags.\n", synopsis)
 		if len(args) == 0 {
 			return errUsage
 		}
@@ -36,8 +38,10 @@ func runPolicy(ctx context.Context, env Env, args []string) error {
 		return runPolicyValidate(ctx, env, args[1:])
 	case "eval":
 		return runPolicyEval(ctx, env, args[1:])
+	case "actions":
+		return runPolicyActions(ctx, env, args[1:])
 	}
-	fmt.Fprintf(env.Stderr, "gatehouse policy: unknown subcommand %q (validate, eval)\n", args[0])
+	fmt.Fprintf(env.Stderr, "gatehouse policy: unknown subcommand %q (validate, eval, actions)\n", args[0])
 	return errUsage
 }
 

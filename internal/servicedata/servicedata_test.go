@@ -86,3 +86,102 @@ func TestReference(t *testing.T) {
 		t.Errorf("iam has %d actions", len(s.Actions()))
 	}
 }
+
+// TestActionDetails: the condition keys, resource types and ARN templates each action keeps
+// from the reference.
+func TestActionDetails(t *testing.T) {
+	t.Parallel()
+	ref, err := servicedata.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		action    string
+		level     string   // Level()
+		keys      string   // ConditionKeys(), joined with ","
+		resources []string // Resources() as name[*][:keys]
+	}{
+		{"dynamodb:GetItem", "Read", "dynamodb:Attributes,dynamodb:EnclosingOperation,dynamodb:LeadingKeys,dynamodb:ReturnConsumedCapacity,dynamodb:Select",
+			[]string{"table*"}},
+		{"dynamodb:Query", "Read", "dynamodb:Attributes,dynamodb:LeadingKeys,dynamodb:ReturnConsumedCapacity,dynamodb:ReturnValues,dynamodb:Select",
+			[]string{"index", "table*"}},
+		{"dynamodb:TagResource", "Tagging", "aws:RequestTag/${TagKey},aws:TagKeys", []string{"stream*", "table*"}},
+		{"dynamodb:PutResourcePolicy", "Permissions management", "", []string{"stream*", "table*"}},
+		{"s3:GetObject", "Read", "s3:AccessGrantsInstanceArn,s3:ExistingObjectTag/<key>,s3:ResourceAccount,s3:TlsVersion,s3:authType,s3:signatureAge,s3:signatureversion,s3:x-amz-content-sha256",
+			[]string{"accesspointobject", "object"}},
+		{"iam:ListUsers", "List", "", nil},
+		// A condition key the reference lists for the action with one resource type.
+		{"a4b:AssociateDeviceWithNetworkProfile", "Write", "", []string{"device*:aws:ResourceTag/${TagKey}", "networkprofile*"}},
+	}
+	for _, tt := range tests {
+		t.Run("action="+tt.action, func(t *testing.T) {
+			a, ok := ref.Action(tt.action)
+			if !ok {
+				t.Fatal("no such action")
+			}
+			if a.Level() != tt.level {
+				t.Errorf("Level() = %q (AccessLevel %q), want %q", a.Level(), a.AccessLevel, tt.level)
+			}
+			if got := strings.Join(a.ConditionKeys(), ","); got != tt.keys {
+				t.Errorf("ConditionKeys() = %q, want %q", got, tt.keys)
+			}
+			var got []string
+			for _, r := range a.Resources() {
+				s := r.Name
+				if r.Required {
+					s += "*"
+				}
+				if len(r.ConditionKeys) > 0 {
+					s += ":" + strings.Join(r.ConditionKeys, ",")
+				}
+				got = append(got, s)
+			}
+			if strings.Join(got, " ") != strings.Join(tt.resources, " ") {
+				t.Errorf("Resources() = %q, want %q", got, tt.resources)
+			}
+			if len(a.Resources()) != len(a.ResourceTypes) {
+				t.Errorf("%d Resources, %d ResourceTypes", len(a.Resources()), len(a.ResourceTypes))
+			}
+			// This snapshot of the reference lists no dependent actions.
+			if d := a.DependentActions(); d != nil {
+				t.Errorf("DependentActions() = %q", d)
+			}
+		})
+	}
+
+	ddb, _ := ref.Service("dynamodb")
+	for _, tt := range []struct {
+		name, arn string
+		ok        bool
+	}{
+		{"table", "arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}", true},
+		{"TABLE", "arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}", true},
+		{"index", "arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}/index/${IndexName}", true},
+		{"bucket", "", false},
+	} {
+		rt, ok := ddb.ResourceType(tt.name)
+		if ok != tt.ok || rt.ARN != tt.arn {
+			t.Errorf("ResourceType(%q) = %+v, %v", tt.name, rt, ok)
+		}
+	}
+	if rt, _ := ddb.ResourceType("table"); strings.Join(rt.ConditionKeys, ",") != "aws:ResourceTag/${TagKey}" {
+		t.Errorf("table condition keys %q", rt.ConditionKeys)
+	}
+	var names []string
+	for _, rt := range ddb.ResourceTypes() {
+		names = append(names, rt.Name)
+	}
+	if got := strings.Join(names, ","); got != "backup,export,global-table,import,index,stream,table" {
+		t.Errorf("dynamodb resource types %s", got)
+	}
+	// Every resource type an action takes is one of its service's, with an ARN template.
+	for _, svc := range ref.Services() {
+		for _, a := range svc.ActionsByLevel() {
+			for _, r := range a.Resources() {
+				if rt, ok := svc.ResourceType(r.Name); !ok || !strings.HasPrefix(rt.ARN, "arn:") {
+					t.Errorf("%s:%s takes resource type %q: %+v, %v", svc.Prefix, a.Name, r.Name, rt, ok)
+				}
+			}
+		}
+	}
+}
