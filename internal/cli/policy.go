@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/policylint"
 	"github.com/gatehouse-iam/gatehouse/internal/servicedata"
+	"github.com/gatehouse-iam/gatehouse/internal/services"
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
 
@@ -65,8 +66,9 @@ func runPolicyValidate(_ context.Context, env Env, args []string) error {
 		"prefixes, actions and condition keys, Allow with NotAction or NotResource, full\n"+
 		"wildcards, and statements that a Deny in the same policy makes unreachable.\n"+
 		"Exit status 1 when a document has errors; warnings alone exit 0.\n\n"+
-		"Usage: gatehouse policy validate [--type TYPE] FILE...")
+		"Usage: gatehouse policy validate [--type TYPE] [--services FILE] FILE...")
 	typ := fs.String("type", "identity", "document type: "+strings.Join(policyTypeNames(), ", "))
+	servicesFile := fs.String("services", "", "the services file of `serve --services`: their actions and condition keys are known too")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -85,6 +87,19 @@ func runPolicyValidate(_ context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	decls := []servicedata.Declaration{services.Gatehouse()}
+	if *servicesFile != "" {
+		data, err := os.ReadFile(*servicesFile)
+		if err != nil {
+			return err
+		}
+		set, err := services.Parse(data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", *servicesFile, err)
+		}
+		decls = append(decls, set.Declarations()...)
+	}
+	ref = ref.With(decls...)
 	invalid := 0
 	for _, file := range fs.Args() {
 		doc, err := os.ReadFile(file)

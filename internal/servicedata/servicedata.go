@@ -422,3 +422,33 @@ func (s *Service) ResourceTypes() []ResourceType {
 	slices.SortFunc(out, func(a, b ResourceType) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
+
+// Declaration is a service described outside the reference: a service Gatehouse protects
+// (--services) or Gatehouse's own.
+type Declaration struct {
+	Prefix, Name string
+	// Actions are the service's actions (Name, AccessLevel and ResourceTypes are read).
+	Actions []Action
+	// ConditionKeys are the service's own condition keys and their types.
+	ConditionKeys map[string]string
+}
+
+// With returns a reference that also knows the declared services; a declaration replaces a
+// service of the reference with the same prefix. r is not changed.
+func (r *Reference) With(decls ...Declaration) *Reference {
+	out := &Reference{services: make(map[string]*Service, len(r.services)+len(decls))}
+	for k, v := range r.services {
+		out.services[k] = v
+	}
+	for _, d := range decls {
+		s := &Service{Prefix: d.Prefix, Name: d.Name, actions: map[string]Action{}, keys: map[string]Key{}}
+		for _, a := range d.Actions {
+			s.actions[strings.ToLower(a.Name)] = Action{Name: a.Name, AccessLevel: a.AccessLevel, ResourceTypes: a.ResourceTypes}
+		}
+		for k, typ := range d.ConditionKeys {
+			s.addKey(k, typ)
+		}
+		out.services[strings.ToLower(d.Prefix)] = s
+	}
+	return out
+}

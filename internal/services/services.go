@@ -38,6 +38,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/gatehouse-iam/gatehouse/internal/servicedata"
 )
 
 // Set is the parsed, validated declarations of one services file. It is immutable.
@@ -375,3 +377,31 @@ func (svc *Service) Action(name string) (*Action, bool) {
 
 // Routes returns the service's routes in the file's order.
 func (svc *Service) Routes() []*Route { return svc.routes }
+
+// Declarations are the services as the policy linter knows services (servicedata.Reference.With).
+func (s *Set) Declarations() []servicedata.Declaration {
+	var out []servicedata.Declaration
+	for _, svc := range s.Services() {
+		d := servicedata.Declaration{Prefix: svc.Prefix, Name: svc.Name, ConditionKeys: svc.ConditionKeys}
+		for _, name := range slices.Sorted(maps.Keys(svc.Actions)) {
+			a := svc.Actions[name]
+			d.Actions = append(d.Actions, servicedata.Action{Name: a.Name, AccessLevel: a.AccessLevel, ResourceTypes: a.ResourceTypes})
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// Gatehouse is Gatehouse's own service: the decision API and the resource policies of
+// protected services, whose actions policies grant as gatehouse:ACTION.
+func Gatehouse() servicedata.Declaration {
+	return servicedata.Declaration{Prefix: "gatehouse", Name: "Gatehouse", Actions: []servicedata.Action{
+		{Name: "Authorize", AccessLevel: "Read"},
+		{Name: "BatchAuthorize", AccessLevel: "Read"},
+		{Name: "GetSigningContext", AccessLevel: "Read"},
+		{Name: "PutResourcePolicy", AccessLevel: "Permissions management"},
+		{Name: "GetResourcePolicy", AccessLevel: "Read"},
+		{Name: "DeleteResourcePolicy", AccessLevel: "Permissions management"},
+		{Name: "ListResourcePolicies", AccessLevel: "List"},
+	}}
+}
