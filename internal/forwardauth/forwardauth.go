@@ -11,8 +11,8 @@
 //     since the subrequest carries no body, X-Original-Content-Length when the client signed
 //     its Content-Length;
 //   - Traefik: X-Forwarded-Method, X-Forwarded-Uri and X-Forwarded-Host;
-//   - Envoy: the subrequest is the client's request itself, its path under the prefix
-//     Gatehouse serves forward-auth at (path_prefix).
+//   - Envoy: the subrequest is the client's request itself, its path under
+//     /forward-auth/SERVICE (path_prefix).
 //
 // The signature binds the method, path, query, host and signed headers, so a caller who
 // reaches this endpoint directly learns nothing it could not learn by sending its request.
@@ -112,7 +112,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) decide(r *http.Request, d *Decision, format *string) (context.Context, error) {
 	ctx := r.Context()
-	pinned := strings.Trim(strings.TrimPrefix(r.URL.Path, Prefix), "/")
+	// /forward-auth/SERVICE[/the client's path, from Envoy]
+	pinned, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, Prefix), "/"), "/")
 	set := h.Services()
 	if svc, ok := set.Service(pinned); ok {
 		*format = svc.ErrorFormat

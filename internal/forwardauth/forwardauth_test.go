@@ -24,8 +24,6 @@ func TestOriginalRequest(t *testing.T) {
 			wantMethod: "PUT", wantURI: "/orders/9", wantHost: "orders.example"},
 		{name: "Envoy ext_authz, path under the prefix", target: "/forward-auth/orders/orders/5?x=y", pinned: "orders",
 			wantMethod: "GET", wantURI: "/orders/5?x=y", wantHost: "front.example:8443"},
-		{name: "Envoy, no service pinned", target: "/forward-auth/orders/5",
-			wantMethod: "GET", wantURI: "/orders/5", wantHost: "front.example:8443"},
 		{name: "Envoy, the root", target: "/forward-auth", wantMethod: "GET", wantURI: "/", wantHost: "front.example:8443"},
 		{name: "X-Forwarded-Host without Traefik's URI is not the client's host", target: "/forward-auth",
 			header:     http.Header{"X-Original-Method": {"GET"}, "X-Original-Uri": {"/a"}, "X-Forwarded-Host": {"evil.example"}},

@@ -31,7 +31,7 @@ import (
 // ordersService is the sample service behind nginx: it trusts the identity headers nginx sets
 // from Gatehouse's answer, and checks a POST body against the payload hash the client signed
 // (the part of SigV4 forward-auth leaves to the service, which alone sees the body).
-func ordersService(t *testing.T) *httptest.Server {
+func ordersService(t testing.TB) *httptest.Server {
 	t.Helper()
 	order := func(w http.ResponseWriter, r *http.Request, id, item string) {
 		w.Header().Set("Content-Type", "application/json")
@@ -72,15 +72,22 @@ func ordersService(t *testing.T) *httptest.Server {
 // startForwardAuthNginx runs nginx in front of service, asking Gatehouse (gatehouse,
 // host:port) about every request with auth_request for the service prefix, as
 // docs/protecting-services.md shows.
-func startForwardAuthNginx(t *testing.T, gatehouse, service, prefix string) string {
+func startForwardAuthNginx(t testing.TB, gatehouse, service, prefix string) string {
 	t.Helper()
 	return runNginx(t, func(addr string) string {
 		return fmt.Sprintf(`
+    upstream gatehouse { server %[2]s; keepalive 16; }
+    upstream service { server %[3]s; keepalive 16; }
     server {
         listen %[1]s;
+        # Keep connections to Gatehouse and the service open (HTTP/1.1 without
+        # "Connection: close", set in each location, as proxy_set_header is not inherited
+        # by a location that sets its own): a new one per subrequest costs more than the
+        # decision.
+        proxy_http_version 1.1;
         location = /_gatehouse {
             internal;
-            proxy_pass http://%[2]s/forward-auth/%[4]s;
+            proxy_pass http://gatehouse/forward-auth/%[4]s;
             proxy_pass_request_body off;
             proxy_set_header Content-Length "";
             proxy_set_header X-Original-Content-Length $content_length;
@@ -89,6 +96,7 @@ func startForwardAuthNginx(t *testing.T, gatehouse, service, prefix string) stri
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header Connection "";
         }
         location @gatehouse_denied {
             default_type application/x-amz-json-1.1;
@@ -102,7 +110,8 @@ func startForwardAuthNginx(t *testing.T, gatehouse, service, prefix string) stri
             auth_request_set $gatehouse_error $upstream_http_x_gatehouse_error;
             auth_request_set $gatehouse_error_type $upstream_http_x_amzn_errortype;
             error_page 403 = @gatehouse_denied;
-            proxy_pass http://%[3]s;
+            proxy_pass http://service;
+            proxy_set_header Connection "";
             proxy_set_header X-Gatehouse-Principal-Arn $gatehouse_arn;
             proxy_set_header X-Gatehouse-Session-Name $gatehouse_session;
         }

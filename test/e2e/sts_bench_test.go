@@ -16,10 +16,16 @@ import (
 )
 
 // benchEnv starts a server on loopback for a benchmark, as newEnv does for tests.
-func benchEnv(b *testing.B) *env {
+func benchEnv(b *testing.B) *env { return benchEnvWith(b, nil) }
+
+// benchEnvWith is benchEnv with the configuration adjusted by adjust (nil: none).
+func benchEnvWith(b *testing.B, adjust func(*config.Config)) *env {
 	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := config.Config{DataDir: b.TempDir(), LogLevel: slog.LevelWarn}
+	if adjust != nil {
+		adjust(&cfg)
+	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := app.Open(ctx, cfg, logger)
 	if err != nil {

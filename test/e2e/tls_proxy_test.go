@@ -468,7 +468,7 @@ func startNginx(t *testing.T, f *tlsFiles, upstream string) string {
 
 // runNginx runs nginx in the foreground on a free loopback port with the server blocks that
 // servers writes for that address, and returns the address once nginx listens.
-func runNginx(t *testing.T, servers func(addr string) string) string {
+func runNginx(t testing.TB, servers func(addr string) string) string {
 	t.Helper()
 	bin := nginxBinary()
 	if bin == "" {
