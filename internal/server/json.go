@@ -3,8 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/enforce"
-	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
 // JSONService is an API of AWS's JSON 1.1 protocol on the shared endpoint (CloudTrail's
@@ -54,15 +51,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 	o := outcome{svc: s.services[0], status: http.StatusOK}
 	body, err := s.callJSON(r, bufs, target, &o)
 	if err != nil {
-		o.err = awsquery.AsError(err)
-		if o.err == nil {
-			s.logger.ErrorContext(r.Context(), "request failed", slog.String("request_id", requestID), slog.String("error", err.Error()))
-			o.err = awsquery.Internal()
-			if errors.Is(err, store.ErrUnavailable) {
-				o.err = awsquery.ServiceUnavailable()
-			}
-		}
-		o.status = o.err.Status
+		o.fail(s.answerError(r, requestID, err))
 		body = JSONError(o.err)
 		w.Header().Set("X-Amzn-Errortype", JSONCode(o.err.Code))
 	}

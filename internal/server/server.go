@@ -97,6 +97,22 @@ func (s *Server) putBuffers(b *requestBuffers) {
 	}
 }
 
+// answerError is the AWS error a failed request answers: err's own, or InternalFailure
+// (logged, as it is ours) or ServiceUnavailable when the store cannot be reached.
+func (s *Server) answerError(r *http.Request, requestID string, err error) *awsquery.Error {
+	if e := awsquery.AsError(err); e != nil {
+		return e
+	}
+	s.logger.ErrorContext(r.Context(), "request failed", slog.String("request_id", requestID), slog.String("error", err.Error()))
+	if errors.Is(err, store.ErrUnavailable) {
+		return awsquery.ServiceUnavailable()
+	}
+	return awsquery.Internal()
+}
+
+// fail records that the request answered e.
+func (o *outcome) fail(e *awsquery.Error) { o.err, o.status = e, e.Status }
+
 // outcome is what one request did, for the response and the log line.
 type outcome struct {
 	svc    *awsquery.Service
@@ -127,15 +143,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	o := outcome{svc: s.services[0], status: http.StatusOK}
 	if err := s.serve(r, bufs, requestID, &o); err != nil {
-		o.err = awsquery.AsError(err)
-		if o.err == nil {
-			s.logger.ErrorContext(r.Context(), "request failed", slog.String("request_id", requestID), slog.String("error", err.Error()))
-			o.err = awsquery.Internal()
-			if errors.Is(err, store.ErrUnavailable) {
-				o.err = awsquery.ServiceUnavailable()
-			}
-		}
-		o.status = o.err.Status
+		o.fail(s.answerError(r, requestID, err))
 		buf.Reset()
 		awsquery.EncodeError(buf, o.svc.Model.XMLNamespace, o.err, requestID)
 	}

@@ -80,22 +80,9 @@ func TestDecisionAPI(t *testing.T) {
 	}
 	e := newEnvWith(t, nil, func(c *config.Config) { c.ServicesFile = servicesFile })
 	ctx := context.Background()
-	user := func(name, policy string) aws.Credentials {
-		if _, err := e.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("orders"), PolicyDocument: aws.String(policy)}); err != nil {
-			t.Fatal(err)
-		}
-		k, err := e.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return aws.Credentials{AccessKeyID: *k.AccessKey.AccessKeyId, SecretAccessKey: *k.AccessKey.SecretAccessKey}
-	}
-	clerk := user("clerk", fmt.Sprintf(ordersPolicy, e.Account))
-	asker := user("gateway", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["gatehouse:Authorize","gatehouse:BatchAuthorize"],"Resource":"*"}]}`)
-	nobody := user("nobody", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"orders:*","Resource":"*"}]}`)
+	clerk := userWithPolicy(t, e, "clerk", fmt.Sprintf(ordersPolicy, e.Account))
+	asker := userWithPolicy(t, e, "gateway", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["gatehouse:Authorize","gatehouse:BatchAuthorize"],"Resource":"*"}]}`)
+	nobody := userWithPolicy(t, e, "nobody", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"orders:*","Resource":"*"}]}`)
 	clerkARN := "arn:aws:iam::" + e.Account + ":user/clerk"
 	other, _, _ := e.newAccount(t)
 	partnerOrder := "arn:aws:orders:eu-west-1:" + other.AccountID + ":order/5"

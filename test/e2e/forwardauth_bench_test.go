@@ -11,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/gatehouse-iam/gatehouse/internal/config"
 	"github.com/gatehouse-iam/gatehouse/internal/sigv4"
@@ -38,18 +36,7 @@ func BenchmarkForwardAuth(b *testing.B) {
 	svc := ordersService(b)
 	front := "http://" + startForwardAuthNginx(b, strings.TrimPrefix(e.URL, "http://"), strings.TrimPrefix(svc.URL, "http://"), "orders")
 	ctx := context.Background()
-	if _, err := e.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("clerk")}); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := e.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("clerk"), PolicyName: aws.String("orders"),
-		PolicyDocument: aws.String(fmt.Sprintf(ordersPolicy, e.Account))}); err != nil {
-		b.Fatal(err)
-	}
-	k, err := e.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("clerk")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	creds := aws.Credentials{AccessKeyID: *k.AccessKey.AccessKeyId, SecretAccessKey: *k.AccessKey.SecretAccessKey}
+	creds := userWithPolicy(b, e, "clerk", fmt.Sprintf(ordersPolicy, e.Account))
 	transport := &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: time.Minute}
 	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
 	b.Cleanup(transport.CloseIdleConnections)

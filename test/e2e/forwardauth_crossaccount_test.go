@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/gatehouse-iam/gatehouse/internal/config"
 )
@@ -43,24 +42,8 @@ func TestForwardAuthCrossAccount(t *testing.T) {
 	t.Cleanup(ledger.Close)
 	front := "http://" + startForwardAuthNginx(t, strings.TrimPrefix(e.URL, "http://"), strings.TrimPrefix(ledger.URL, "http://"), "ledger")
 
-	ctx := context.Background()
-	newUser := func(name, policy string) aws.Credentials {
-		if _, err := e.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
-			t.Fatal(err)
-		}
-		if policy != "" {
-			if _, err := e.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("ledger"), PolicyDocument: aws.String(policy)}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		k, err := e.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return aws.Credentials{AccessKeyID: *k.AccessKey.AccessKeyId, SecretAccessKey: *k.AccessKey.SecretAccessKey}
-	}
-	auditor := newUser("auditor", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ledger:GetEntry","Resource":"arn:aws:ledger::`+owner+`:entry/*"}]}`)
-	intern := newUser("intern", "") // no identity policy: the resource policy alone must not do
+	auditor := userWithPolicy(t, e, "auditor", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ledger:GetEntry","Resource":"arn:aws:ledger::`+owner+`:entry/*"}]}`)
+	intern := userWithPolicy(t, e, "intern", "") // no identity policy: the resource policy alone must not do
 	auditorARN := "arn:aws:iam::" + e.Account + ":user/auditor"
 	internARN := "arn:aws:iam::" + e.Account + ":user/intern"
 	entry := func(book, id string) string { return "arn:aws:ledger::" + owner + ":entry/" + book + "/" + id }

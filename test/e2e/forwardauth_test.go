@@ -124,6 +124,26 @@ const ordersPolicy = `{"Version":"2012-10-17","Statement":[
 	{"Effect":"Allow","Action":"orders:ListOrders","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.2/32"}}},
 	{"Effect":"Allow","Action":"orders:CreateOrder","Resource":"*","Condition":{"StringEquals":{"orders:Status":"open"}}}]}`
 
+// userWithPolicy creates a user of e's first account with the inline policy doc (none when
+// doc is "") and an access key, and returns the key.
+func userWithPolicy(tb testing.TB, e *env, name, doc string) aws.Credentials {
+	tb.Helper()
+	ctx := context.Background()
+	if _, err := e.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
+		tb.Fatal(err)
+	}
+	if doc != "" {
+		if _, err := e.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("orders"), PolicyDocument: aws.String(doc)}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	k, err := e.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return aws.Credentials{AccessKeyID: *k.AccessKey.AccessKeyId, SecretAccessKey: *k.AccessKey.SecretAccessKey}
+}
+
 // forwardAuthEnv is a Gatehouse protecting the orders service behind nginx, with a user
 // "clerk" allowed ordersPolicy; it returns nginx's URL and clerk's key.
 func forwardAuthEnv(t *testing.T) (e *env, front string, key, secret string) {
@@ -141,19 +161,8 @@ func forwardAuthEnv(t *testing.T) (e *env, front string, key, secret string) {
 	})
 	svc := ordersService(t)
 	front = "http://" + startForwardAuthNginx(t, strings.TrimPrefix(e.URL, "http://"), strings.TrimPrefix(svc.URL, "http://"), "orders")
-	ctx := context.Background()
-	if _, err := e.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("clerk")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("clerk"), PolicyName: aws.String("orders"),
-		PolicyDocument: aws.String(fmt.Sprintf(ordersPolicy, e.Account))}); err != nil {
-		t.Fatal(err)
-	}
-	k, err := e.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("clerk")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e, front, *k.AccessKey.AccessKeyId, *k.AccessKey.SecretAccessKey
+	clerk := userWithPolicy(t, e, "clerk", fmt.Sprintf(ordersPolicy, e.Account))
+	return e, front, clerk.AccessKeyID, clerk.SecretAccessKey
 }
 
 // signedCall sends a request signed by aws-sdk-go-v2's signer for service "orders" (or
@@ -341,18 +350,8 @@ func TestForwardAuthNginx(t *testing.T) {
 			t.Fatal(err)
 		}
 		// AWS refuses root's AssumeRole: a user with sts:AssumeRole assumes it.
-		if _, err := e.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("shift-lead")}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("shift-lead"), PolicyName: aws.String("assume"),
-			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)}); err != nil {
-			t.Fatal(err)
-		}
-		k, err := e.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("shift-lead")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, leadSTS := e.clients(*k.AccessKey.AccessKeyId, *k.AccessKey.SecretAccessKey, "")
+		lead := userWithPolicy(t, e, "shift-lead", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)
+		_, leadSTS := e.clients(lead.AccessKeyID, lead.SecretAccessKey, "")
 		sess, err := leadSTS.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role.Role.Arn, RoleSessionName: aws.String("night-shift")})
 		if err != nil {
 			t.Fatal(err)
