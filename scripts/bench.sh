@@ -8,6 +8,8 @@
 # target's table. Then it prints the ratio of req/s over moto_server per operation and the
 # project's targets. The targets:
 #   sqlite       one node on SQLite, --log-level warn
+#   sqlite-audit one node on SQLite, --log-level warn --audit: beside sqlite, what the audit
+#                trail costs
 #   sqlite-info  one node on SQLite at the default log level info (a JSON log line per request,
 #                to a file), to show what logging costs
 #   pg           one node on PostgreSQL, --log-level warn
@@ -60,11 +62,11 @@ IFS=, read -r -a requested <<<"${TARGETS:-sqlite,sqlite-info,pg,pg2,moto}"
 for name in "${requested[@]}"; do
   name=${name// /}
   case $name in
-  sqlite | pg | pg2 | base) ;;
+  sqlite | pg | pg2 | base | sqlite-audit) ;;
   sqlite-info) [ "${SKIP_INFO:-}" = 1 ] && continue ;;
   moto) [ "${SKIP_MOTO:-}" = 1 ] && continue ;;
   *)
-    echo "bench.sh: unknown target '$name' in TARGETS (known: sqlite, sqlite-info, pg, pg2, moto, base)" >&2
+    echo "bench.sh: unknown target '$name' in TARGETS (known: sqlite, sqlite-audit, sqlite-info, pg, pg2, moto, base)" >&2
     exit 1
     ;;
   esac
@@ -159,8 +161,9 @@ wait_http() {
   exit 1
 }
 
-# start_gatehouse NODE LOG-LEVEL [DATABASE-URL] starts a node of the binary $bin and sets
-# started_pid and started_url. An empty LOG-LEVEL is the default level.
+# start_gatehouse NODE LOG-LEVEL [DATABASE-URL] starts a node of the binary $bin (with the
+# flags in extra_flags) and sets started_pid and started_url. An empty LOG-LEVEL is the default
+# level.
 start_gatehouse() {
   local node=$1 level=$2 db=${3:-} port
   port=$(free_port)
@@ -168,7 +171,7 @@ start_gatehouse() {
   GATEHOUSE_ACCOUNT_ID=$account GATEHOUSE_ROOT_ACCESS_KEY_ID=$key GATEHOUSE_ROOT_SECRET_ACCESS_KEY=$secret \
     GATEHOUSE_MASTER_KEY=$master_key \
     "$bin" serve --listen "127.0.0.1:$port" --admin-listen 127.0.0.1:0 --data-dir "$work/$node-data" \
-    ${level:+--log-level "$level"} ${db:+--database "$db"} \
+    ${level:+--log-level "$level"} ${db:+--database "$db"} "${extra_flags[@]}" \
     >"$work/$node.stdout" 2>"$work/$node.log" &
   started_pid=$!
   pids+=("$started_pid")
@@ -301,6 +304,7 @@ describe() {
   pg2) echo "gatehouse on $pg_version, two nodes on one database (--log-level warn), clients $half1 + $half2" ;;
   moto) echo "moto_server $(python3 -c 'import moto; print(moto.__version__)' 2>/dev/null)" ;;
   base) echo "gatehouse at $base_desc on SQLite (--log-level warn)" ;;
+  sqlite-audit) echo "gatehouse on SQLite (--log-level warn --audit)" ;;
   esac
 }
 
@@ -353,7 +357,14 @@ for name in "${targets[@]}"; do
   concs=("$concurrency")
   pg_nodes=""
   bin=$work/gatehouse
+  extra_flags=()
   case $name in
+  sqlite-audit)
+    extra_flags=(--audit)
+    start_gatehouse "$name" warn
+    server_pids=("$started_pid")
+    urls=("$started_url")
+    ;;
   base)
     bin=$work/gatehouse-base
     start_gatehouse "$name" warn
@@ -474,6 +485,19 @@ if [ -s "$work/base.json" ] && [ -s "$work/sqlite.json" ]; then
     def r($x; $p): if $x == null then "-" else $x * $p | round / $p end;
     def pct($new; $old): if $old == null or $new == null or $old == 0 then "-" else "\(($new / $old - 1) * 100 | round)%" end;
     (["op", "base req/s", "req/s", "change", "base srv us/req", "srv us/req", "change"] | @tsv),
+    ($n[0].results[] as $x | ($b[0].results[] | select(.op == $x.op)) as $y |
+      [$x.op, r($y.rps; 1), r($x.rps; 1), pct($x.rps; $y.rps), r($y.server_cpu_us; 1), r($x.server_cpu_us; 1),
+       pct($x.server_cpu_us; $y.server_cpu_us)] | @tsv)' | column -t -s $'\t'
+fi
+
+# What the audit trail costs: sqlite-audit against sqlite.
+if [ -s "$work/sqlite-audit.json" ] && [ -s "$work/sqlite.json" ]; then
+  echo
+  echo "== the audit trail's cost: gatehouse on SQLite without it (sqlite) and with it (sqlite-audit)"
+  jq -rn --slurpfile b "$work/sqlite.json" --slurpfile n "$work/sqlite-audit.json" '
+    def r($x; $p): if $x == null then "-" else $x * $p | round / $p end;
+    def pct($new; $old): if $old == null or $new == null or $old == 0 then "-" else "\(($new / $old - 1) * 100 | round)%" end;
+    (["op", "req/s", "with audit", "change", "srv us/req", "with audit", "change"] | @tsv),
     ($n[0].results[] as $x | ($b[0].results[] | select(.op == $x.op)) as $y |
       [$x.op, r($y.rps; 1), r($x.rps; 1), pct($x.rps; $y.rps), r($y.server_cpu_us; 1), r($x.server_cpu_us; 1),
        pct($x.server_cpu_us; $y.server_cpu_us)] | @tsv)' | column -t -s $'\t'

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/audit"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/config"
 	"github.com/gatehouse-iam/gatehouse/internal/console"
@@ -43,7 +44,9 @@ type App struct {
 	tls    *tlsreload.Reloader // the certificate pair when serving HTTPS, loaded by Open (tls.go)
 	// protected are the services of --services, for forward-auth; nil without the flag.
 	protected *services.File
-	IAM       *iam.Service
+	// trail records the audit trail (audit.go); nil when it is off.
+	trail *audit.Recorder
+	IAM   *iam.Service
 	// Enforcer looks up credentials and decides requests for IAM, STS and the server; its
 	// caches are dropped when another node writes (fleet.go).
 	Enforcer *enforce.Enforcer
@@ -102,7 +105,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		st.Close()
 		return nil, err
 	}
-	return &App{
+	a := &App{
 		cfg:       cfg,
 		logger:    logger,
 		store:     st,
@@ -113,7 +116,9 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		obs:       obs,
 		tls:       certs,
 		protected: protected,
-	}, nil
+	}
+	a.trail = a.newTrail(cfg)
+	return a, nil
 }
 
 func masterKey(cfg config.Config) ([]byte, error) {
@@ -241,9 +246,12 @@ func (a *App) Handler() (*server.Server, error) {
 		return nil, err
 	}
 	srv := server.New(sessionCredentials{a.Enforcer, a.Sessions}, a.IAM, sigv4.NewVerifier(time.Now), a.logger, services...).WithObserver(a.obs.metrics)
-	decisions := &decision.Service{Auth: srv, Enforcer: a.Enforcer, Services: a.protected.Current}
+	if a.trail != nil {
+		srv.WithTrail(a.trail)
+	}
+	decisions := &decision.Service{Auth: srv, Enforcer: a.Enforcer, Services: a.protected.Current, Sessions: a.Sessions}
 	policies := &respolicy.Service{Store: a.obs.store, Caches: a.Enforcer, Services: a.protected.Current, Now: time.Now}
-	return srv.WithJSON(a.Enforcer, decisions.JSON(), policies.JSON()), nil
+	return srv.WithJSON(a.Enforcer, append([]*server.JSONService{decisions.JSON(), policies.JSON()}, a.cloudTrailAPI()...)...), nil
 }
 
 // Services returns the IAM and STS APIs with their operations registered, IAM first.
@@ -288,7 +296,7 @@ func (a *App) routes(api *server.Server) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle(console.Prefix, c)
 	mux.Handle(console.Prefix+"/", c)
-	fa := &forwardauth.Handler{Services: a.protected.Current, Auth: api, Authz: a.Enforcer, Facts: server.RequestFacts, Logger: a.logger}
+	fa := &forwardauth.Handler{Services: a.protected.Current, Auth: api, Authz: a.Enforcer, Facts: server.RequestFacts, Logger: a.logger, Decided: a.recordDecision}
 	mux.Handle(forwardauth.Prefix, fa)
 	mux.Handle(forwardauth.Prefix+"/", fa)
 	mux.Handle("/", api)
@@ -323,6 +331,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// The trail outlives the server: the requests that finish during the graceful shutdown
+	// are recorded too.
+	trailCtx, stopTrail := context.WithCancel(context.WithoutCancel(ctx))
+	trailDone := a.runTrail(trailCtx)
+	defer func() { stopTrail(); <-trailDone }()
 	serve := a.serveFunc(ctx, srv, h, ln)
 	errc := make(chan error, 1)
 	go func() { errc <- serve() }()

@@ -30,6 +30,7 @@ func commands() []command {
 		{"account", "create and list accounts, set the root password (account create | list | set-root-password)", runAccount},
 		{"bench", "load-test a running endpoint: req/s and p50/p99 per operation", runBench},
 		{"policy", "validate policy documents, evaluate requests offline, find actions (policy validate | eval | actions)", runPolicy},
+		{"trail", "write an account's audit trail as JSON lines (trail export --account ID)", runTrail},
 		{"version", "print the version, the VCS revision and the Go version (also --version)", runVersion},
 		{"backup", "write a consistent copy of the database while the server runs (backup --to FILE)", runBackup},
 		{"restore", "restore a backup into a data directory without a database (restore --from FILE)", runRestore},

@@ -24,8 +24,8 @@ func TestMigratePostgreSQL(t *testing.T) {
 	}{
 		{[]string{"migrate", "--database", url, "--data-dir", dir}, 1, "no Gatehouse deployment in postgres://"},
 		{[]string{"account", "list", "--database", url, "--data-dir", dir}, 1, "no Gatehouse deployment in postgres://"},
-		{[]string{"migrate", "--database", url, "--data-dir", dir, "--init"}, 0, "at version 1"},
-		{[]string{"migrate", "--database", url, "--data-dir", dir}, 0, "at version 1"},
+		{[]string{"migrate", "--database", url, "--data-dir", dir, "--init"}, 0, "at version 2"}, // 0001_init, 0002_events
+		{[]string{"migrate", "--database", url, "--data-dir", dir}, 0, "at version 2"},
 		{[]string{"account", "create", "--database", url, "--data-dir", dir, "--account-id", "123456789012"}, 0, "123456789012"},
 		{[]string{"account", "list", "--database", url, "--data-dir", dir}, 0, "123456789012"},
 		{[]string{"migrate", "--database", "mysql://x", "--data-dir", dir}, 1, "must be a postgres:// or postgresql:// URL"},

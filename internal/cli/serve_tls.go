@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/config"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
@@ -13,6 +16,16 @@ import (
 // tlsFlags registers serve's --tls-cert, --tls-key, --trusted-proxies and --services: how
 // serve meets reverse proxies.
 func tlsFlags(fs *flag.FlagSet, cfg *config.Config) {
+	cfg.AuditRetention = config.DefaultAuditRetention
+	fs.Func("audit-retention", "how long the audit trail keeps events (LookupEvents, last-accessed reports): a duration such as 2160h or 90d; 0 keeps them for ever (default 90d)", func(s string) error {
+		d, err := parseDays(s)
+		if err != nil {
+			return err
+		}
+		cfg.AuditRetention = d
+		return nil
+	})
+	fs.BoolVar(&cfg.Audit, "audit", false, "record the audit trail: every IAM and STS call and protected-service decision, for aws cloudtrail lookup-events, the last-accessed reports and gatehouse trail export")
 	fs.StringVar(&cfg.ServicesFile, "services", "", "YAML or JSON file declaring the services Gatehouse protects behind reverse proxies (forward-auth at /forward-auth; see docs/protecting-services.md); reloaded when it changes")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain to serve HTTPS with (with --tls-key); reloaded on SIGHUP and when the file changes")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
@@ -47,4 +60,20 @@ WARNING: Gatehouse is serving plain HTTP on %s, which other machines can reach.
   proxy on this machine (see docs/operations.md, "TLS and reverse proxies").
 
 `, addr)
+}
+
+// parseDays is time.ParseDuration that also takes whole days ("90d").
+func parseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 {
+			return 0, fmt.Errorf("%q is not a number of days such as 90d", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration such as 2160h or 90d", s)
+	}
+	return d, nil
 }

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Environment variables Gatehouse reads.
@@ -83,7 +84,16 @@ type Config struct {
 	// ServicesFile declares the services Gatehouse protects besides IAM and STS (forward-auth;
 	// internal/services); reloaded when it changes. Empty: none.
 	ServicesFile string
+	// AuditRetention is how long the audit trail keeps events; 0 keeps them for ever.
+	AuditRetention time.Duration
+	// Audit turns the audit trail on. It is off by default until recording an event costs a
+	// small part of a request (docs/operations.md, "Audit trail").
+	Audit bool
 }
+
+// DefaultAuditRetention is how long events stay in the audit trail unless told otherwise: 90
+// days, as CloudTrail's event history keeps them.
+const DefaultAuditRetention = 90 * 24 * time.Hour
 
 // Credentials are an account id with its root access key.
 type Credentials struct {

@@ -9,6 +9,7 @@
 package decision
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -44,6 +45,11 @@ type Authenticator interface {
 type Enforcer interface {
 	Explain(ctx context.Context, p *principal.Principal, acc enforce.Access) (*enforce.Explanation, error)
 	PrincipalByARN(ctx context.Context, arn string) (*principal.Principal, error)
+	// ResourcePolicy is the stored policy of a protected service's resource (respolicy).
+	ResourcePolicy(ctx context.Context, account, arn string) (*authz.Policies, error)
+	// Authorize and SigningContext serve GetSigningContext (signing.go).
+	Authorize(ctx context.Context, acc enforce.Access) error
+	SigningContext(ctx context.Context, sessions enforce.SessionOpener, scope enforce.SigningScope) (*enforce.SigningContext, error)
 }
 
 // Service is the decision API.
@@ -51,11 +57,15 @@ type Service struct {
 	Auth     Authenticator
 	Enforcer Enforcer
 	Services func() *services.Set // the protected services, for routing signed requests
+	// Sessions opens session tokens for GetSigningContext (*session.Keyring); nil answers
+	// every temporary credential as InvalidClientTokenId.
+	Sessions enforce.SessionOpener
 }
 
 // JSON returns the API for server.WithJSON.
 func (s *Service) JSON() *server.JSONService {
-	return &server.JSONService{TargetPrefix: TargetPrefix, SigningName: SigningName, Operations: []string{"Authorize", "BatchAuthorize"}, Handle: s.handle}
+	return &server.JSONService{TargetPrefix: TargetPrefix, SigningName: SigningName,
+		Operations: []string{"Authorize", "BatchAuthorize", "GetSigningContext"}, Handle: s.handle}
 }
 
 // Question is one authorization question.
@@ -159,6 +169,16 @@ func (s *Service) handle(ctx context.Context, op string, body []byte) ([]byte, e
 			out.Answers[i] = a
 		}
 		return json.Marshal(out)
+	case "GetSigningContext":
+		var in SigningContextInput
+		if err := decode(body, &in); err != nil {
+			return nil, err
+		}
+		out, err := s.signingContext(ctx, caller, &in)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(out)
 	}
 	return nil, fmt.Errorf("decision: unknown operation %s", op)
 }
@@ -240,6 +260,8 @@ func (s *Service) answer(ctx context.Context, caller *principal.Principal, q *Qu
 			return nil, awsquery.Errorf(http.StatusBadRequest, "MalformedPolicyDocument", "ResourcePolicy: %v", err)
 		}
 		acc.ResourcePolicy = authz.NewPolicies([]*policy.Policy{rp}, []authz.Source{{Type: authz.ResourcePolicy, ID: "ResourcePolicy"}})
+	} else if err := s.storedResourcePolicy(ctx, p, &acc); err != nil {
+		return nil, err
 	}
 	ex, err := s.Enforcer.Explain(enforce.WithRequestFacts(ctx, facts), p, acc)
 	if err != nil {
@@ -289,4 +311,33 @@ func (sr *SignedRequest) httpRequest(ctx context.Context) (*http.Request, error)
 	}
 	r := &http.Request{Method: strings.ToUpper(sr.Method), URL: u, RequestURI: sr.URI, Host: sr.Host, Header: h, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
 	return r.WithContext(ctx), nil
+}
+
+// storedResourcePolicy adds to acc the stored policy of its resource (respolicy), when the
+// resource is one of a service of --services, as forward-auth decides: the policy of the
+// account that owns it (the ARN's account, else the service's, else the principal's), which
+// then is acc's ResourceAccount.
+func (s *Service) storedResourcePolicy(ctx context.Context, p *principal.Principal, acc *enforce.Access) error {
+	parts := strings.SplitN(acc.Resource, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || s.Services == nil {
+		return nil
+	}
+	set := s.Services()
+	if set == nil {
+		return nil
+	}
+	svc, ok := set.Service(parts[2])
+	if !ok {
+		return nil
+	}
+	owner := cmp.Or(parts[4], acc.ResourceAccount, svc.Account, p.Account)
+	rp, err := s.Enforcer.ResourcePolicy(ctx, owner, acc.Resource)
+	if err != nil || rp == nil {
+		return err
+	}
+	acc.ResourcePolicy = rp
+	if owner != p.Account {
+		acc.ResourceAccount = owner
+	}
+	return nil
 }

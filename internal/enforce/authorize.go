@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
 
@@ -96,16 +97,23 @@ type DenialEncoder interface {
 }
 
 // requestContext builds the condition keys of a request: AWS's global keys from the caller
-// and the request facts, then acc's own.
+// and the request facts, then acc's own (RequestContext).
 func (e *Enforcer) requestContext(ctx context.Context, p *principal.Principal, gr *grants, acc *Access) *policy.Context {
-	c := new(policy.Context)
-	f, ok := RequestFactsFrom(ctx)
-	if !ok {
-		f.Time = e.now()
-	}
+	f, _ := RequestFactsFrom(ctx)
 	if f.Time.IsZero() {
 		f.Time = e.now()
 	}
+	return RequestContext(p, gr.principalARN, gr.tags, f, acc.ResourceAccount, acc.Keys)
+}
+
+// RequestContext builds the condition keys of a request by p: AWS's global keys from the
+// principal (principalARN is aws:PrincipalArn, the role's ARN for a role session; tags are
+// aws:PrincipalTag/*) and the request facts f (f.Time is aws:CurrentTime), aws:ResourceAccount
+// (resourceAccount, "" for p's account), then the request's own keys. The enforcer and the Go
+// middleware (package middleware) both build their contexts with it, so that a policy reads
+// the same keys wherever it is evaluated.
+func RequestContext(p *principal.Principal, principalARN string, tags []store.Tag, f RequestFacts, resourceAccount string, keys []ContextKey) *policy.Context {
+	c := new(policy.Context)
 	t := f.Time.UTC()
 	c.Set("aws:CurrentTime", t.Format(time.RFC3339))
 	c.Set("aws:EpochTime", strconv.FormatInt(t.Unix(), 10))
@@ -119,7 +127,7 @@ func (e *Enforcer) requestContext(ctx context.Context, p *principal.Principal, g
 	if f.Region != "" {
 		c.Set("aws:RequestedRegion", f.Region)
 	}
-	c.Set("aws:PrincipalArn", gr.principalARN)
+	c.Set("aws:PrincipalArn", principalARN)
 	c.Set("aws:PrincipalAccount", p.Account)
 	c.Set("aws:PrincipalType", string(p.Type))
 	c.Set("aws:PrincipalIsAWSService", "false")
@@ -130,7 +138,7 @@ func (e *Enforcer) requestContext(ctx context.Context, p *principal.Principal, g
 	if p.UserName != "" && (p.Type == principal.User) {
 		c.Set("aws:username", p.UserName)
 	}
-	for _, t := range gr.tags {
+	for _, t := range tags {
 		c.Set("aws:PrincipalTag/"+t.Key, t.Value)
 	}
 	if sess := p.Session; sess != nil {
@@ -149,12 +157,11 @@ func (e *Enforcer) requestContext(ctx context.Context, p *principal.Principal, g
 			c.Set("aws:FederatedProvider", sess.Federated)
 		}
 	}
-	resAccount := acc.ResourceAccount
-	if resAccount == "" {
-		resAccount = p.Account
+	if resourceAccount == "" {
+		resourceAccount = p.Account
 	}
-	c.Set("aws:ResourceAccount", resAccount)
-	for _, k := range acc.Keys {
+	c.Set("aws:ResourceAccount", resourceAccount)
+	for _, k := range keys {
 		if k.Multi {
 			c.SetMulti(k.Name, k.Values...)
 		} else if len(k.Values) > 0 {

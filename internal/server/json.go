@@ -19,7 +19,9 @@ import (
 type JSONService struct {
 	TargetPrefix string // "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"
 	SigningName  string // the SigV4 service name and the prefix of its actions: "cloudtrail"
-	Operations   []string
+	// Operations are the operations it serves; nil hands every operation to Handle, which
+	// then answers those it does not serve itself.
+	Operations []string
 	// Handle answers operation for the caller in ctx, already authenticated and allowed
 	// SigningName:operation by policy: the JSON response body, or an *awsquery.Error.
 	Handle func(ctx context.Context, operation string, body []byte) ([]byte, error)
@@ -74,7 +76,7 @@ func (s *Server) callJSON(r *http.Request, bufs *requestBuffers, target string, 
 	// that serves the operation answers.
 	var svc *JSONService
 	for _, js := range s.json {
-		if js.TargetPrefix == prefix && (svc == nil || slices.Contains(js.Operations, op)) {
+		if js.TargetPrefix == prefix && (svc == nil || js.serves(op)) {
 			svc = js
 		}
 	}
@@ -99,7 +101,7 @@ func (s *Server) callJSON(r *http.Request, bufs *requestBuffers, target string, 
 		return nil, err
 	}
 	o.caller = p.ARN
-	if svc == nil || !slices.Contains(svc.Operations, op) {
+	if svc == nil || !svc.serves(op) {
 		return nil, awsquery.Errorf(http.StatusBadRequest, "UnknownOperationException", "The operation %s is not one Gatehouse serves.", target)
 	}
 	ctx = enforce.WithRequestFacts(ctx, requestFacts(r, signed.Region))
@@ -113,6 +115,10 @@ func (s *Server) callJSON(r *http.Request, bufs *requestBuffers, target string, 
 		return nil, err
 	}
 	return svc.Handle(ctx, op, body)
+}
+
+func (js *JSONService) serves(op string) bool {
+	return js.Operations == nil || slices.Contains(js.Operations, op)
 }
 
 // JSONError is e as AWS's JSON protocols write an error.

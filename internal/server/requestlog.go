@@ -36,6 +36,9 @@ func (s *Server) logRequest(r *http.Request, requestID string, o *outcome, laten
 	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
 
+// SourceIP is sourceIP, for the other fronts (forward-auth's audit events).
+func SourceIP(r *http.Request) string { return sourceIP(r) }
+
 // sourceIP is the client's address without its port: r.RemoteAddr, which ClientAddress has
 // set to the client's when a trusted proxy forwarded the request (as aws:SourceIp reports).
 func sourceIP(r *http.Request) string {

@@ -64,6 +64,7 @@ type Server struct {
 	bufs       sync.Pool      // *requestBuffers
 	observer   Observer       // nil: no metrics (observe.go)
 	json       []*JSONService // the JSON-protocol APIs (json.go)
+	trail      Trail          // nil: no audit trail (trail.go)
 	jsonAuthz  JSONAuthorizer
 }
 
@@ -123,8 +124,14 @@ type outcome struct {
 	accessKeyID string
 	// region is the verified signature's credential scope region (aws:RequestedRegion).
 	region string
-	err    *awsquery.Error
-	status int
+	// For the audit trail: the operation, its parameters, the authenticated caller and the
+	// handler's output.
+	op        *awsquery.OperationModel
+	form      url.Values
+	principal *principal.Principal
+	out       any
+	err       *awsquery.Error
+	status    int
 }
 
 // ServeHTTP implements http.Handler.
@@ -161,6 +168,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	latency := time.Since(start)
 	s.logRequest(r, requestID, &o, latency) // requestlog.go
 	s.observe(&o, latency)
+	s.record(r, requestID, &o) // trail.go
 }
 
 func (s *Server) serve(r *http.Request, bufs *requestBuffers, requestID string, o *outcome) error {
@@ -192,6 +200,7 @@ func (s *Server) serve(r *http.Request, bufs *requestBuffers, requestID string, 
 	if err != nil {
 		return err
 	}
+	o.op, o.form = op, form
 	// Decide before the handler runs, so a denied request changes nothing.
 	ctx = enforce.WithRequestFacts(ctx, requestFacts(r, o.region))
 	if err := s.authorizer.AuthorizeOperation(ctx, o.svc.SigningName, op, form); err != nil {
@@ -201,6 +210,7 @@ func (s *Server) serve(r *http.Request, bufs *requestBuffers, requestID string, 
 	if err != nil {
 		return err
 	}
+	o.out = out
 	return awsquery.EncodeResponse(&bufs.out, o.svc.Model.XMLNamespace, op, out, requestID)
 }
 
@@ -317,7 +327,7 @@ func (s *Server) authenticate(r *http.Request, body []byte, o *outcome) (context
 	if err != nil {
 		return nil, err
 	}
-	o.caller = p.ARN
+	o.caller, o.principal = p.ARN, p
 	return ctx, nil
 }
 

@@ -36,6 +36,12 @@ type Store struct {
 	// after a connection was dropped for being unusable.
 	readers chan *conn
 	writer  *groupcommit.Writer
+	// events appends the audit trail (events.go).
+	events eventWriter
+	// writeLock is held by each write transaction of this process, the group-committed
+	// Updates' and the audit trail's, so that they take turns in order here rather than by
+	// SQLite's busy handler, which sleeps, and can starve one of them behind the other.
+	writeLock sync.Mutex
 
 	gate      groupcommit.Gate
 	closeOnce sync.Once
@@ -265,11 +271,27 @@ func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, tx stor
 type writeTxn struct {
 	s *Store
 	c *conn
+	// held is true until the transaction has ended and given s.writeLock back.
+	held *bool
+}
+
+// unlock gives the write lock back, once.
+func (w writeTxn) unlock() {
+	if *w.held {
+		*w.held = false
+		w.s.writeLock.Unlock()
+	}
 }
 
 // Begin implements groupcommit.Backend: it takes the write lock, reconnecting first when the
 // last connection was dropped.
-func (s *Store) Begin(ctx context.Context) (groupcommit.Txn, error) {
+func (s *Store) Begin(ctx context.Context) (_ groupcommit.Txn, err error) {
+	s.writeLock.Lock()
+	defer func() {
+		if err != nil {
+			s.writeLock.Unlock()
+		}
+	}()
 	if s.wconn == nil {
 		w, err := openConn(ctx, s.writeDB)
 		if err != nil {
@@ -284,7 +306,8 @@ func (s *Store) Begin(ctx context.Context) (groupcommit.Txn, error) {
 	if err := s.wconn.exec(ctx, stmtBeginWrite); err != nil {
 		return nil, err
 	}
-	return writeTxn{s, s.wconn}, nil
+	held := true
+	return writeTxn{s, s.wconn, &held}, nil
 }
 
 // Run runs one request's fn inside a savepoint.
@@ -310,10 +333,17 @@ func (w writeTxn) Run(ctx context.Context, fn func(ctx context.Context, tx store
 }
 
 // Commit commits the batch: one fsync of the WAL.
-func (w writeTxn) Commit(ctx context.Context) error { return w.c.exec(ctx, stmtCommit) }
+func (w writeTxn) Commit(ctx context.Context) error {
+	err := w.c.exec(ctx, stmtCommit)
+	if err == nil {
+		w.unlock()
+	}
+	return err // after a failed commit, groupcommit rolls back, which unlocks
+}
 
 // Rollback ends the transaction; still inside it, a new connection is the only way out.
 func (w writeTxn) Rollback(ctx context.Context) {
+	defer w.unlock()
 	if err := w.c.exec(ctx, stmtRollback); err != nil && !noTransaction(w.c) {
 		w.s.logger.ErrorContext(ctx, "dropping write connection", slog.String("error", err.Error()))
 		w.c.discard()
@@ -337,7 +367,7 @@ func (s *Store) Close() error {
 
 // closeConns closes the connections and databases that are open. Nothing may be using them.
 func (s *Store) closeConns() error {
-	var errs []error
+	errs := []error{s.closeEvents()}
 	if s.readers != nil {
 		for range cap(s.readers) {
 			select {

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -140,6 +141,113 @@ func benchListPathPrefix(b *testing.B, open func(b *testing.B) store.Store) {
 				})
 				if err != nil {
 					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkAppendEvents measures AppendEvents of batches shaped like the audit recorder's
+// (events of about a kilobyte, as CloudTrail records of IAM calls are); one op is one event.
+func BenchmarkAppendEvents(b *testing.B, open func(b *testing.B) store.Store) {
+	for _, batch := range []int{1, 100, 1000} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			log, ok := open(b).(store.EventLog)
+			if !ok {
+				b.Skip("the store is not a store.EventLog")
+			}
+			data := []byte(`{"eventVersion":"1.11","userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::123456789012:user/alice","accountId":"123456789012","accessKeyId":"AKIAEXAMPLE","userName":"alice"},"eventTime":"2026-01-02T03:04:05Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.1","userAgent":"aws-cli/2.15.0 Python/3.11.6 Linux/6.1.0 exe/x86_64.debian.12","requestParameters":{"userName":"bob","path":"/"},"responseElements":{"user":{"path":"/","userName":"bob","userId":"AIDAEXAMPLEBOB","arn":"arn:aws:iam::123456789012:user/bob","createDate":"Jan 2, 2026, 3:04:05 AM"}},"requestID":"0d7a5c4e-3f1b-4a8e-9f60-1b2c3d4e5f60","eventID":"5b6c7d8e-9f01-4234-8567-89abcdef0123","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"123456789012","eventCategory":"Management"}`)
+			events := make([]store.Event, batch)
+			base := time.Now()
+			var n int64
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i += batch {
+				for j := range events {
+					n++
+					events[j] = store.Event{
+						ID: fmt.Sprintf("ev-%016d", n), Account: "123456789012", Time: base.Add(time.Duration(n)),
+						Name: "CreateUser", Source: "iam.amazonaws.com", Username: "alice", AccessKeyID: "AKIAEXAMPLE",
+						Resources: []store.EventResource{{Type: "AWS::IAM::User", Name: fmt.Sprintf("user-%d", n)}}, Data: data,
+					}
+				}
+				if err := log.AppendEvents(context.Background(), events); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkEventsPage measures one page of Events (50 events, LookupEvents' default) of an
+// account whose trail holds 100,000 events (and another account's 10,000 beside them):
+// unfiltered, the first page and a page deep in the trail (by cursor); filtered on an
+// attribute whose value a quarter of the events have ("common"), one event in a thousand
+// ("rare", spread over the whole trail) and one event of the trail ("needle", far back); and
+// by EventId.
+func BenchmarkEventsPage(b *testing.B, open func(b *testing.B) store.Store) {
+	const events, page = 100000, 50
+	log, ok := open(b).(store.EventLog)
+	if !ok {
+		b.Skip("the store is not a store.EventLog")
+	}
+	ctx := context.Background()
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	names := []string{"GetUser", "CreateUser", "ListUsers", "GetRole"}
+	ev := func(acct string, n int) store.Event {
+		user := fmt.Sprintf("user-%d", n%97)
+		if n%1000 == 500 {
+			user = "rare"
+		}
+		res := fmt.Sprintf("res-%d", n%5000)
+		if n == 1234 {
+			res = "needle"
+		}
+		id := fmt.Sprintf("ev-%s-%08d", acct, n)
+		return store.Event{
+			ID: id, Account: acct, Time: base.Add(time.Duration(n) * time.Millisecond),
+			Name: names[n%len(names)], Source: "iam.amazonaws.com", Username: user, AccessKeyID: "AKIAEXAMPLE",
+			ReadOnly: n%4 != 1, Resources: []store.EventResource{{Type: "AWS::IAM::User", Name: res}},
+			Data: []byte(`{"eventVersion":"1.09","eventID":"` + id + `","userIdentity":{"type":"IAMUser","userName":"` + user +
+				`"},"eventSource":"iam.amazonaws.com","eventName":"` + names[n%len(names)] + `","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.1","userAgent":"aws-cli/2.15.0 Python/3.11.6 Linux/6.1.0 exe/x86_64.debian.12","requestParameters":{"userName":"` + res + `"},"responseElements":null,"requestID":"0d7a5c4e-3f1b-4a8e-9f60-1b2c3d4e5f60","readOnly":true,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"` + acct + `","eventCategory":"Management"}`),
+		}
+	}
+	const acct, other = "123456789012", "210987654321"
+	for i := 0; i < events; i += 1000 {
+		batch := make([]store.Event, 0, 1100)
+		for j := i; j < i+1000; j++ {
+			batch = append(batch, ev(acct, j))
+			if j%10 == 0 {
+				batch = append(batch, ev(other, j))
+			}
+		}
+		if err := log.AppendEvents(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	deep := ev(acct, events/2)
+	for _, c := range []struct {
+		name string
+		q    store.EventQuery
+		want int
+	}{
+		{"all", store.EventQuery{Account: acct, Limit: page}, page},
+		{"all-deep", store.EventQuery{Account: acct, Limit: page, Before: &store.EventCursor{Time: deep.Time, ID: deep.ID}}, page},
+		{"common", store.EventQuery{Account: acct, Attribute: store.EventAttrEventName, Value: "GetUser", Limit: page}, page},
+		{"rare", store.EventQuery{Account: acct, Attribute: store.EventAttrUsername, Value: "rare", Limit: page}, page},
+		{"needle", store.EventQuery{Account: acct, Attribute: store.EventAttrResourceName, Value: "needle", Limit: page}, 1},
+		{"eventid", store.EventQuery{Account: acct, Attribute: store.EventAttrEventID, Value: ev(acct, 4321).ID, Limit: page}, 1},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				evs, err := log.Events(ctx, c.q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(evs) != c.want {
+					b.Fatalf("%d events, want %d", len(evs), c.want)
 				}
 			}
 		})

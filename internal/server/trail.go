@@ -1,0 +1,74 @@
+package server
+
+import (
+	"cmp"
+	"net/http"
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/internal/audit"
+)
+
+// Trail receives the audit event of every answered call; *audit.Recorder implements it. Its
+// Record must not block: it runs on the request's goroutine after the answer is written.
+type Trail interface {
+	Record(ev *audit.Event)
+}
+
+// WithTrail makes s record every call it answers in t; it returns s. Call it before serving.
+func (s *Server) WithTrail(t Trail) *Server {
+	s.trail = t
+	return s
+}
+
+// record writes the CloudTrail event of a Query call: who (the authenticated caller, or the
+// web identity or SAML user of the unsigned STS calls), what (the action, its parameters with
+// secrets hidden, and for a call that changes something its response), and the outcome.
+// Requests that name no operation of the service are not recorded, nor are those whose
+// signature did not verify: no principal made them.
+func (s *Server) record(r *http.Request, requestID string, o *outcome) {
+	if s.trail == nil || o.op == nil {
+		return
+	}
+	ev := &audit.Event{
+		EventSource:     o.svc.SigningName + ".amazonaws.com",
+		EventName:       o.op.Name,
+		AWSRegion:       cmp.Or(o.region, "us-east-1"),
+		SourceIPAddress: sourceIP(r),
+		UserAgent:       r.UserAgent(),
+		RequestID:       requestID,
+		UserIdentity:    audit.Identity(o.principal),
+		ReadOnly:        audit.ReadOnly(o.svc.SigningName + ":" + o.op.Name),
+	}
+	if ev.UserIdentity == nil {
+		if !unsignedAction(o.action) {
+			return
+		}
+		// AssumeRoleWithWebIdentity and AssumeRoleWithSAML: the event belongs to the role's
+		// account, and CloudTrail names the caller by its kind.
+		kind := "WebIdentityUser"
+		if o.action == "AssumeRoleWithSAML" {
+			kind = "SAMLUser"
+		}
+		ev.UserIdentity = &audit.UserIdentity{Type: kind}
+		ev.RecipientAccountID = arnAccount(o.form.Get("RoleArn"))
+		if ev.RecipientAccountID == "" {
+			return
+		}
+	}
+	ev.RequestParameters = audit.Parameters(o.op, o.form)
+	if o.err != nil {
+		ev.ErrorCode, ev.ErrorMessage = o.err.Code, o.err.Message
+	} else if !ev.ReadOnly {
+		ev.ResponseElements = audit.ResponseElements(o.op, o.out)
+	}
+	s.trail.Record(ev)
+}
+
+// arnAccount is the account field of an ARN, "" when it has none.
+func arnAccount(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || len(parts[4]) != 12 {
+		return ""
+	}
+	return parts[4]
+}
