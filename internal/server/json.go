@@ -64,6 +64,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 	w.WriteHeader(o.status)
 	_, _ = w.Write(body)
 	s.logRequest(r, requestID, &o, time.Since(start))
+	s.recordJSON(r, requestID, &o, bufs.body.Bytes()) // trail.go
 }
 
 func (s *Server) callJSON(r *http.Request, bufs *requestBuffers, target string, o *outcome) ([]byte, error) {
@@ -100,10 +101,11 @@ func (s *Server) callJSON(r *http.Request, bufs *requestBuffers, target string, 
 	if err != nil {
 		return nil, err
 	}
-	o.caller = p.ARN
+	o.caller, o.principal = p.ARN, p
 	if svc == nil || !svc.serves(op) {
 		return nil, awsquery.Errorf(http.StatusBadRequest, "UnknownOperationException", "The operation %s is not one Gatehouse serves.", target)
 	}
+	o.jsonService = svc
 	ctx = enforce.WithRequestFacts(ctx, requestFacts(r, signed.Region))
 	acc := enforce.Access{Action: svc.SigningName + ":" + op}
 	if svc.Resource != nil {

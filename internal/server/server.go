@@ -130,8 +130,10 @@ type outcome struct {
 	form      url.Values
 	principal *principal.Principal
 	out       any
-	err       *awsquery.Error
-	status    int
+	// jsonService is the JSON-protocol API that served the request (json.go).
+	jsonService *JSONService
+	err         *awsquery.Error
+	status      int
 }
 
 // ServeHTTP implements http.Handler.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"cmp"
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -62,6 +63,55 @@ func (s *Server) record(r *http.Request, requestID string, o *outcome) {
 		ev.ResponseElements = audit.ResponseElements(o.op, o.out)
 	}
 	s.trail.Record(ev)
+}
+
+// recordJSON writes the CloudTrail event of a JSON-protocol call (the decision API, resource
+// policies, LookupEvents): its parameters are the request's JSON members as sent, with session
+// tokens hidden; as the calls that change something answer nothing worth keeping (or, as
+// GetSigningContext, a key), no response elements are kept.
+func (s *Server) recordJSON(r *http.Request, requestID string, o *outcome, body []byte) {
+	if s.trail == nil || o.jsonService == nil || o.principal == nil {
+		return
+	}
+	ev := &audit.Event{
+		EventSource:     o.jsonService.SigningName + ".amazonaws.com",
+		EventName:       o.action,
+		AWSRegion:       cmp.Or(o.region, "us-east-1"),
+		SourceIPAddress: sourceIP(r),
+		UserAgent:       r.UserAgent(),
+		RequestID:       requestID,
+		UserIdentity:    audit.Identity(o.principal),
+		ReadOnly:        !strings.HasPrefix(o.action, "Put") && !strings.HasPrefix(o.action, "Delete"),
+	}
+	var params map[string]any
+	if json.Unmarshal(body, &params) == nil && len(params) > 0 {
+		hideTokens(params)
+		ev.RequestParameters = params
+	}
+	if o.err != nil {
+		ev.ErrorCode, ev.ErrorMessage = JSONCode(o.err.Code), o.err.Message
+	}
+	s.trail.Record(ev)
+}
+
+// hideTokens replaces session tokens and signatures in JSON parameters (a signed request
+// passed to the decision API carries its Authorization and security token headers).
+func hideTokens(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			switch strings.ToLower(k) {
+			case "sessiontoken", "authorization", "x-amz-security-token", "signingkey":
+				x[k] = audit.Hidden
+			default:
+				hideTokens(val)
+			}
+		}
+	case []any:
+		for _, e := range x {
+			hideTokens(e)
+		}
+	}
 }
 
 // arnAccount is the account field of an ARN, "" when it has none.

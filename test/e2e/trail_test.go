@@ -120,6 +120,22 @@ func TestAuditTrail(t *testing.T) {
 	}
 	resp.Body.Close()
 
+	// A decision API call, its signed request's Authorization header among the parameters.
+	root := aws.Credentials{AccessKeyID: e.Root.AccessKeyID, SecretAccessKey: e.Root.SecretAccessKey}
+	if status, out := callDecision(t, e, root, "Authorize", map[string]any{"SignedRequest": signedOrderRequest(t, clerk, "GET", "/orders/17")}); status != 200 {
+		t.Fatalf("Authorize: %d %v", status, out)
+	}
+
+	t.Run("case=a decision API call, its signature hidden", func(t *testing.T) {
+		evs := waitForEvents(t, e, 1, "--lookup-attributes", "AttributeKey=EventSource,AttributeValue=gatehouse.amazonaws.com")
+		if len(evs) != 1 || evs[0]["EventName"] != "Authorize" {
+			t.Fatalf("gatehouse events %v", evs)
+		}
+		rec := evs[0]["CloudTrailEvent"].(string)
+		if !strings.Contains(rec, `"Authorization":"HIDDEN_DUE_TO_SECURITY_REASONS"`) || strings.Contains(rec, "Signature=") {
+			t.Fatalf("record %s", rec)
+		}
+	})
 	t.Run("case=a write by root, its secrets hidden", func(t *testing.T) {
 		evs := waitForEvents(t, e, 1, "--lookup-attributes", "AttributeKey=EventName,AttributeValue=CreateLoginProfile")
 		if len(evs) != 1 {
@@ -174,10 +190,11 @@ func TestAuditTrail(t *testing.T) {
 		}
 	})
 	t.Run("case=pages", func(t *testing.T) {
-		// root's CreateUser, PutUserPolicy, CreateAccessKey and CreateLoginProfile.
-		all := waitForEvents(t, e, 4, "--lookup-attributes", "AttributeKey=Username,AttributeValue=root")
-		paged := lookupEvents(t, e, "--lookup-attributes", "AttributeKey=Username,AttributeValue=root", "--page-size", "1")
-		if len(all) != 4 || len(paged) != len(all) {
+		// root's CreateUser, PutUserPolicy, CreateAccessKey and CreateLoginProfile, and clerk's
+		// ListUsers (root's lookups are CloudTrail's events, and are recorded too).
+		all := waitForEvents(t, e, 5, "--lookup-attributes", "AttributeKey=EventSource,AttributeValue=iam.amazonaws.com")
+		paged := lookupEvents(t, e, "--lookup-attributes", "AttributeKey=EventSource,AttributeValue=iam.amazonaws.com", "--page-size", "1")
+		if len(all) != 5 || len(paged) != len(all) {
 			t.Fatalf("%d events, %d when read 2 a page", len(all), len(paged))
 		}
 		for i := range all {
