@@ -100,6 +100,9 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 	sessions := session.NewKeyring(obs.store, box, time.Now, logger, session.Options{})
 	enf := enforce.New(obs.store, box, time.Now, logger).WithDenialEncoder(sessions)
 	svc := iam.New(obs.store, box, time.Now, iam.RandomIDs{}, logger, enf)
+	if log, ok := st.(store.EventLog); ok {
+		svc.WithEventLog(log) // the trail behind the last-accessed reports
+	}
 	obs.metrics.WatchCaches(enf.CacheStats)
 	if err := svc.Migrate(ctx); err != nil {
 		st.Close()

@@ -73,6 +73,14 @@ type Event struct {
 	EventCategory string `json:"eventCategory"`
 	// SessionCredentialFromConsole is "true" for calls made by the console's session.
 	SessionCredentialFromConsole string `json:"sessionCredentialFromConsole,omitempty"`
+
+	// Deferred, when not nil, fills the fields that are costly to build (RequestParameters,
+	// ResponseElements, UserIdentity, AdditionalEventData...) off the request path: the
+	// recorder's writer calls it once, in its own goroutine, before it fills the defaults
+	// (EventID, RecipientAccountID from UserIdentity, ...) and encodes the event, and then
+	// clears it. It runs after Record returned, so it must capture only values the request no
+	// longer changes (the parsed form, the output struct, the principal). It is not encoded.
+	Deferred func(*Event) `json:"-"`
 }
 
 // UserIdentity is who made the request.
@@ -129,19 +137,10 @@ type Resource struct {
 }
 
 // MarshalJSON writes the record with eventTime in CloudTrail's format, in CloudTrail's field
-// order (userIdentity after eventVersion, eventTime after userIdentity).
+// order (userIdentity after eventVersion, eventTime after userIdentity): AppendJSON's bytes,
+// which are encoding/json's encoding of the fields (TestAppendJSONMatchesEncodingJSON).
 func (e Event) MarshalJSON() ([]byte, error) {
-	type plain Event
-	var t string
-	if !e.EventTime.IsZero() {
-		t = e.EventTime.UTC().Format(timeFormat)
-	}
-	return json.Marshal(struct {
-		EventVersion string        `json:"eventVersion"`
-		UserIdentity *UserIdentity `json:"userIdentity"`
-		EventTime    string        `json:"eventTime"`
-		*plain
-	}{e.EventVersion, e.UserIdentity, t, (*plain)(&e)})
+	return e.AppendJSON(nil)
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -183,8 +182,12 @@ func NewEventID() string {
 	return string(s[:])
 }
 
-// fill sets the fields CloudTrail always writes that the caller left empty.
+// fill runs Deferred and sets the fields CloudTrail always writes that the caller left empty.
 func (e *Event) fill() {
+	if d := e.Deferred; d != nil {
+		e.Deferred = nil
+		d(e)
+	}
 	if e.EventVersion == "" {
 		e.EventVersion = EventVersion
 	}
@@ -227,7 +230,7 @@ func (e *Event) Username() string {
 // StoreEvent is the event as the store keeps it: the JSON record with the fields LookupEvents
 // selects on. The event's fields must be filled (Record does it).
 func (e *Event) StoreEvent() (store.Event, error) {
-	data, err := json.Marshal(e)
+	data, err := e.AppendJSON(make([]byte, 0, 1024))
 	if err != nil {
 		return store.Event{}, fmt.Errorf("audit: encode event %s: %w", e.EventName, err)
 	}

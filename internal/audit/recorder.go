@@ -98,8 +98,8 @@ func NewRecorder(log store.EventLog, logger *slog.Logger, opts Options) *Recorde
 }
 
 // Record queues ev to be written, and takes it over: the caller must not change it afterwards.
-// It sets EventTime when zero; the writer fills the other fields CloudTrail always writes
-// (EventID, EventVersion, ...). When the queue is full the event is dropped and counted in
+// It sets EventTime when zero; the writer runs ev.Deferred (when set) and fills the other
+// fields CloudTrail always writes (EventID, EventVersion, ...). Record allocates nothing. When the queue is full the event is dropped and counted in
 // Stats.Dropped: the request path never waits for the database.
 func (r *Recorder) Record(ev *Event) {
 	if ev.EventTime.IsZero() {
@@ -185,9 +185,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		n -= size
 		batch := make([]store.Event, 0, size)
 		for range size {
-			ev := <-r.queue
-			ev.fill()
-			se, err := ev.StoreEvent()
+			se, err := encode(<-r.queue)
 			if err != nil {
 				r.failed.Add(1)
 				r.logger.ErrorContext(ctx, "audit: event not recorded", slog.String("error", err.Error()))
@@ -200,6 +198,18 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		}
 	}
 	return first
+}
+
+// encode fills ev (running its Deferred) and encodes it; a panic of Deferred is an error of
+// this event, not the end of the writer (and of the process).
+func encode(ev *Event) (se store.Event, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("audit: event %s: deferred fill panicked: %v", ev.EventName, p)
+		}
+	}()
+	ev.fill()
+	return ev.StoreEvent()
 }
 
 // write stores one batch, trying again after a failure.

@@ -22,13 +22,14 @@ import (
 // Authorization Reference.
 func runPolicy(ctx context.Context, env Env, args []string) error {
 	const synopsis = "gatehouse policy validate [--type TYPE] FILE...\n       gatehouse policy eval [flags]\n" +
-		"       gatehouse policy actions SERVICE [--access-level LEVELS] [--resource TYPES] [--search WORDS] [--policy]"
+		"       gatehouse policy actions SERVICE [--access-level LEVELS] [--resource TYPES] [--search WORDS] [--policy]\n" +
+		"       gatehouse policy generate --principal ARN [--since DURATION] [--data-dir DIR | --database URL]"
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		w := env.Stdout
 		if len(args) == 0 {
 			w = env.Stderr
 		}
-		fmt.Fprintf(w, "Usage: %s\n\nRun 'gatehouse policy SUBCOMMAND --help' (validate, eval, actions) for flags.\n", synopsis)
+		fmt.Fprintf(w, "Usage: %s\n\nRun 'gatehouse policy SUBCOMMAND --help' (validate, eval, actions, generate) for flags.\n", synopsis)
 		if len(args) == 0 {
 			return errUsage
 		}
@@ -41,8 +42,10 @@ func runPolicy(ctx context.Context, env Env, args []string) error {
 		return runPolicyEval(ctx, env, args[1:])
 	case "actions":
 		return runPolicyActions(ctx, env, args[1:])
+	case "generate":
+		return runPolicyGenerate(ctx, env, args[1:])
 	}
-	fmt.Fprintf(env.Stderr, "gatehouse policy: unknown subcommand %q (validate, eval, actions)\n", args[0])
+	fmt.Fprintf(env.Stderr, "gatehouse policy: unknown subcommand %q (validate, eval, actions, generate)\n", args[0])
 	return errUsage
 }
 

@@ -33,6 +33,8 @@ type Service struct {
 	users enforce.EpochCache[*types.User]
 	// passwords hashes console passwords and limits failed attempts (passwords.go).
 	passwords *passwordGuard
+	// events is the audit trail the last accessed reports read (last_accessed.go).
+	events store.EventLog
 }
 
 // New returns the IAM service over st; secrets are sealed with box. Authorization asks enf,
@@ -72,6 +74,7 @@ func (s *Service) Register(svc *awsquery.Service) error {
 		s.accountAliasOperations(),
 		s.accountSummaryOperations(),
 		s.credentialReportOperations(),
+		s.lastAccessedOperations(),
 		s.authorizationDetailsOperations(),
 		s.policiesGrantingOperations(),
 	} {

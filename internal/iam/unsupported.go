@@ -22,10 +22,7 @@ const (
 	// document and the JWKS that external services fetch to verify STS GetWebIdentityToken's
 	// tokens.
 	ReasonOutboundFederation = "outbound identity federation needs a public OpenID Connect issuer URL for the account serving the discovery document and signing keys, which Gatehouse does not serve; it is always disabled"
-	// Service last accessed data (IAM User Guide, "Refine permissions using last accessed
-	// information") comes from the record of requests.
-	reasonLastAccessed = "service last accessed data comes from an audit trail of requests, which Gatehouse does not keep yet (a later version adds it)"
-	reasonSummary      = "it summarizes delegation requests, which Gatehouse does not offer (" + ReasonDelegation + ")"
+	reasonSummary            = "it summarizes delegation requests, which Gatehouse does not offer (" + ReasonDelegation + ")"
 )
 
 var (
@@ -67,10 +64,6 @@ var unsupported = []struct {
 	{"EnableOutboundWebIdentityFederation", newOf[iam.EnableOutboundWebIdentityFederationInput], notImplemented, ReasonOutboundFederation},
 	{"DisableOutboundWebIdentityFederation", newOf[iam.DisableOutboundWebIdentityFederationInput], featureDisabled, ReasonOutboundFederation},
 	{"GetOutboundWebIdentityFederationInfo", newOf[iam.GetOutboundWebIdentityFederationInfoInput], featureDisabled, ReasonOutboundFederation},
-
-	{"GenerateServiceLastAccessedDetails", newOf[iam.GenerateServiceLastAccessedDetailsInput], notImplemented, reasonLastAccessed},
-	{"GetServiceLastAccessedDetails", newOf[iam.GetServiceLastAccessedDetailsInput], notImplemented, reasonLastAccessed},
-	{"GetServiceLastAccessedDetailsWithEntities", newOf[iam.GetServiceLastAccessedDetailsWithEntitiesInput], notImplemented, reasonLastAccessed},
 }
 
 // newOf makes a fresh input struct of type T for validation.

@@ -37,10 +37,8 @@ func (s *Server) record(r *http.Request, requestID string, o *outcome) {
 		SourceIPAddress: sourceIP(r),
 		UserAgent:       r.UserAgent(),
 		RequestID:       requestID,
-		UserIdentity:    audit.Identity(o.principal),
-		ReadOnly:        audit.ReadOnly(o.svc.SigningName + ":" + o.op.Name),
 	}
-	if ev.UserIdentity == nil {
+	if o.principal == nil {
 		if !unsignedAction(o.action) {
 			return
 		}
@@ -56,11 +54,21 @@ func (s *Server) record(r *http.Request, requestID string, o *outcome) {
 			return
 		}
 	}
-	ev.RequestParameters = audit.Parameters(o.op, o.form)
 	if o.err != nil {
 		ev.ErrorCode, ev.ErrorMessage = o.err.Code, o.err.Message
-	} else if !ev.ReadOnly {
-		ev.ResponseElements = audit.ResponseElements(o.op, o.out)
+	}
+	// What costs building is built by the trail's writer, off the request path: the form, the
+	// output and the principal are not changed once the answer is written.
+	op, form, out, p, failed, action := o.op, o.form, o.out, o.principal, o.err != nil, o.svc.SigningName+":"+o.op.Name
+	ev.Deferred = func(ev *audit.Event) {
+		if p != nil {
+			ev.UserIdentity = audit.Identity(p)
+		}
+		ev.ReadOnly = audit.ReadOnly(action)
+		ev.RequestParameters = audit.Parameters(op, form)
+		if !failed && !ev.ReadOnly {
+			ev.ResponseElements = audit.ResponseElements(op, out)
+		}
 	}
 	s.trail.Record(ev)
 }

@@ -95,7 +95,9 @@ func CheckEventQuery(q EventQuery) error {
 }
 
 // EventAttributeValues returns the (attribute, value) pairs of ev that an attribute query can
-// find, each pair once, EventId apart (backends find it by the event's ID); backends index them.
+// find, each pair once, EventId apart (backends find it by the event's ID). The SQL backends
+// summarize them per batch of events (internal/store/eventbatch), which decides by them which
+// batches an attribute query reads.
 func EventAttributeValues(ev Event) [][2]string {
 	ro := "false"
 	if ev.ReadOnly {
@@ -126,7 +128,8 @@ func EventAttributeValues(ev Event) [][2]string {
 }
 
 // EncodeEventResources is the stored form of an event's resources: a JSON array of
-// [type, name] pairs, which backends keep beside the record.
+// [type, name] pairs (the SQL backends no longer store it: internal/store/eventbatch keeps the
+// resources in its own form).
 func EncodeEventResources(rs []EventResource) []byte {
 	pairs := make([][2]string, len(rs))
 	for i, r := range rs {

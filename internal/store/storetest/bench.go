@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -163,6 +164,17 @@ func BenchmarkAppendEvents(b *testing.B, open func(b *testing.B) store.Store) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))
 			b.ResetTimer()
+			cpu0 := processCPU()
+			var srv0 time.Duration
+			if ServerCPU != nil {
+				srv0 = ServerCPU()
+			}
+			defer func() {
+				b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/event")
+				if ServerCPU != nil {
+					b.ReportMetric(float64(ServerCPU()-srv0)/float64(time.Microsecond)/float64(b.N), "server-cpu-µs/event")
+				}
+			}()
 			for i := 0; i < b.N; i += batch {
 				for j := range events {
 					n++
@@ -252,4 +264,18 @@ func BenchmarkEventsPage(b *testing.B, open func(b *testing.B) store.Store) {
 			}
 		})
 	}
+}
+
+// ServerCPU, when set (by a backend whose database is a server of its own), is the CPU time
+// the database server has used, reported per event by BenchmarkAppendEvents.
+var ServerCPU func() time.Duration
+
+// processCPU is the CPU time (user and system) this process has used: with SQLite, the whole
+// cost of an append; with PostgreSQL, the client's share only.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

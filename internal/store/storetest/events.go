@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ var eventCases = []struct {
 	{"duplicate id skipped", testEventDuplicate},
 	{"retention", testEventRetention},
 	{"not a change, not dumped", testEventNotRecords},
+	{"pages across appends whose times overlap", testEventOverlap},
 }
 
 func init() {
@@ -329,4 +331,95 @@ func testEventNotRecords(t *testing.T, s store.Store, log store.EventLog) {
 	}
 	// Records and events live side by side: an Update after an append works as ever.
 	update(t, s, func(ctx context.Context, tx store.Tx) error { return tx.Insert(ctx, user(acct1, "u", "AIDAU")) })
+}
+
+// testEventOverlap appends events in many appends of one or two accounts whose time ranges
+// overlap (as events of concurrent requests arrive nearly, not exactly, in time order, with
+// equal times too), then reads every page size, with and without filters and time ranges,
+// and compares with the events sorted.
+func testEventOverlap(t *testing.T, _ store.Store, log store.EventLog) {
+	const n = 600
+	users := []string{"alice", "bob", "carol"}
+	var all []store.Event
+	var batch []store.Event
+	for i := range n {
+		sec := i/10 + (i*7)%13 - 6 // jitter across appends
+		ev := testEvent(fmt.Sprintf("o-%04d", (i*389)%1000), sec)
+		ev.Username = users[i%len(users)]
+		if i%50 == 0 {
+			ev.Username = "dave"
+		}
+		ev.ReadOnly = i%3 == 0
+		if i%4 == 0 {
+			ev.Account = acct2
+		}
+		batch = append(batch, ev)
+		if ev.Account == acct1 {
+			all = append(all, ev)
+		}
+		if len(batch) == 1+i%37 {
+			appendEvents(t, log, batch...)
+			batch = nil
+		}
+	}
+	appendEvents(t, log, batch...)
+	slices.SortFunc(all, func(a, b store.Event) int {
+		if c := b.Time.Compare(a.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	for _, f := range []struct{ attr, value string }{
+		{"", ""}, {store.EventAttrUsername, "dave"}, {store.EventAttrUsername, "bob"}, {store.EventAttrReadOnly, "true"},
+		{store.EventAttrResourceName, "bob"}, {store.EventAttrUsername, "nobody"},
+	} {
+		for _, rng := range [][2]int{{0, 0}, {10, 40}} {
+			var want []string
+			var start, end time.Time
+			if rng[1] > 0 {
+				start, end = eventBase.Add(time.Duration(rng[0])*time.Second), eventBase.Add(time.Duration(rng[1])*time.Second)
+			}
+			for _, ev := range all {
+				if !start.IsZero() && (ev.Time.Before(start) || ev.Time.After(end)) {
+					continue
+				}
+				if f.attr == "" || f.attr == store.EventAttrUsername && ev.Username == f.value ||
+					f.attr == store.EventAttrReadOnly && ev.ReadOnly == (f.value == "true") ||
+					f.attr == store.EventAttrResourceName && ev.Resources[0].Name == f.value {
+					want = append(want, ev.ID)
+				}
+			}
+			for _, size := range []int{1, 7, 50, 1000} {
+				var got []string
+				var cur *store.EventCursor
+				for range n + 1 {
+					page, err := log.Events(t.Context(), store.EventQuery{Account: acct1, Attribute: f.attr, Value: f.value, Start: start, End: end, Before: cur, Limit: size})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, ev := range page {
+						got = append(got, ev.ID)
+					}
+					if len(page) < size {
+						break
+					}
+					last := page[len(page)-1]
+					cur = &store.EventCursor{Time: last.Time, ID: last.ID}
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s=%q, range %v, pages of %d:\n%q\nwant\n%q", f.attr, f.value, rng, size, got, want)
+				}
+			}
+		}
+	}
+	// Every event's record comes back with it.
+	evs, err := log.Events(t.Context(), store.EventQuery{Account: acct1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		if string(ev.Data) != `{"eventID":"`+ev.ID+`"}` {
+			t.Fatalf("event %s has the record %s", ev.ID, ev.Data)
+		}
+	}
 }

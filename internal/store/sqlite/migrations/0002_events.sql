@@ -1,36 +1,35 @@
 -- The audit trail (store.EventLog), apart from the records: events are appended by a connection
 -- of their own, outside the group-committed Updates, and Dump does not read these tables.
--- time is Unix nanoseconds (UTC). resources is a JSON array of [type, name] pairs.
-CREATE TABLE events (
-    account       TEXT NOT NULL,
-    time          INTEGER NOT NULL,
-    id            TEXT NOT NULL,
-    name          TEXT NOT NULL,
-    source        TEXT NOT NULL,
-    username      TEXT NOT NULL,
-    access_key_id TEXT NOT NULL,
-    read_only     INTEGER NOT NULL,
-    resources     TEXT NOT NULL,
-    data          BLOB NOT NULL
+--
+-- Events are stored in batches (internal/store/eventbatch): one row per appended chunk of one
+-- account's events (up to 1,000), holding the events (the fields LookupEvents filters on and
+-- each CloudTrail record) and a summary that lets an attribute query skip the batch (a Bloom
+-- filter of the events' attribute values). Times are Unix nanoseconds (UTC).
+CREATE TABLE event_batches (
+    seq      INTEGER PRIMARY KEY,
+    account  TEXT NOT NULL,
+    min_time INTEGER NOT NULL,
+    max_time INTEGER NOT NULL,
+    count    INTEGER NOT NULL,
+    summary  BLOB NOT NULL,
+    header   BLOB NOT NULL -- the fields LookupEvents filters on, of every event
 );
 
--- An event id is unique across accounts (it serves the EventId lookup too).
-CREATE UNIQUE INDEX events_id ON events (id);
--- A page of an account's trail, newest first, from any cursor.
-CREATE INDEX events_account_time ON events (account, time DESC, id DESC);
--- Retention deletes the oldest events of every account.
-CREATE INDEX events_time ON events (time);
+-- A page of an account's trail walks its batches newest first.
+CREATE INDEX event_batches_account_time ON event_batches (account, max_time DESC);
+-- Retention finds the batches holding events older than its bound.
+CREATE INDEX event_batches_min_time ON event_batches (min_time);
 
--- One row per (attribute, value) of an event that LookupEvents can filter on (EventId apart),
--- each once: the primary key answers any attribute query newest first from a cursor, a page
--- at a time, however rare or common the value.
-CREATE TABLE event_attributes (
-    account  TEXT NOT NULL,
-    attr     TEXT NOT NULL,
-    value    TEXT NOT NULL,
-    time     INTEGER NOT NULL,
-    event_id TEXT NOT NULL,
-    PRIMARY KEY (account, attr, value, time, event_id)
+-- The CloudTrail records of a batch, in parts of 64 events (eventbatch.PartEvents), so that a page
+-- reads the records it returns, not a whole batch's: key is seq * 65536 + the part's number.
+CREATE TABLE event_data (
+    key  INTEGER PRIMARY KEY,
+    data BLOB NOT NULL
+);
+
+-- Every stored event's id (unique across accounts) and its batch: an append skips the ids
+-- stored already, and the EventId lookup reads the one batch.
+CREATE TABLE event_ids (
+    id    TEXT PRIMARY KEY,
+    batch INTEGER NOT NULL
 ) WITHOUT ROWID;
-
-CREATE INDEX event_attributes_time ON event_attributes (time);
