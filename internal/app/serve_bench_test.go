@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"encoding/hex"
 	"io"
 	"log/slog"
@@ -28,15 +29,17 @@ var benchRoot = config.Credentials{AccountID: "123456789012", AccessKeyID: "AKIA
 
 // servedApp is a bootstrapped deployment on a fresh SQLite file and its routed API handler.
 // logLevel is the server's log level; the log goes to io.Discard through the JSON handler
-// `serve` uses, so that formatting a line is counted.
-func servedApp(tb testing.TB, logLevel slog.Level) http.Handler {
+// `serve` uses, so that formatting a line is counted. audit turns the audit trail on.
+func servedApp(tb testing.TB, logLevel slog.Level, audit bool) http.Handler {
 	tb.Helper()
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: logLevel}))
-	a, err := Open(context.Background(), config.Config{DataDir: tb.TempDir(), Bootstrap: benchRoot}, logger)
+	a, err := Open(context.Background(), config.Config{DataDir: tb.TempDir(), Bootstrap: benchRoot, Audit: audit}, logger)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { a.Close() })
+	ctx, stop := context.WithCancel(context.Background())
+	trailDone := a.runTrail(ctx) // as Serve runs it: the writer's work is counted too
+	tb.Cleanup(func() { stop(); <-trailDone; a.Close() })
 	if _, _, err := a.Bootstrap(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
@@ -111,12 +114,15 @@ func benchRequests(tb testing.TB, h http.Handler) map[string]func() *http.Reques
 }
 
 func BenchmarkServe(b *testing.B) {
-	for _, level := range []slog.Level{slog.LevelWarn, slog.LevelInfo} {
-		h := servedApp(b, level)
+	for _, v := range []struct {
+		level slog.Level
+		audit bool
+	}{{slog.LevelWarn, false}, {slog.LevelInfo, false}, {slog.LevelWarn, true}} {
+		h := servedApp(b, v.level, v.audit)
 		requests := benchRequests(b, h)
 		for _, op := range []string{"GetUser", "GetCallerIdentity"} {
 			next := requests[op]
-			b.Run(op+"/log="+level.String(), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/log=%s/audit=%t", op, v.level, v.audit), func(b *testing.B) {
 				w := &discardResponse{header: http.Header{}}
 				b.ReportAllocs()
 				for b.Loop() {
@@ -135,7 +141,7 @@ var allocationBudget = map[string]float64{
 }
 
 func TestAllocationBudget(t *testing.T) {
-	h := servedApp(t, slog.LevelInfo)
+	h := servedApp(t, slog.LevelInfo, false)
 	requests := benchRequests(t, h)
 	for op, budget := range allocationBudget {
 		w := &discardResponse{header: http.Header{}}
