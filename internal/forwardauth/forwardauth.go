@@ -23,7 +23,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -290,16 +289,4 @@ func upperFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// String describes a decision for logs.
-func (d *Decision) String() string {
-	out := "denied"
-	if d.Err == nil {
-		out = "allowed"
-	}
-	if d.Match != nil {
-		out += fmt.Sprintf(" %s on %s", d.Match.Action, d.Match.Resource)
-	}
-	return out
 }

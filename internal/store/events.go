@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -125,35 +124,4 @@ func EventAttributeValues(ev Event) [][2]string {
 		add(EventAttrResourceName, r.Name)
 	}
 	return out
-}
-
-// EncodeEventResources is the stored form of an event's resources: a JSON array of
-// [type, name] pairs (the SQL backends no longer store it: internal/store/eventbatch keeps the
-// resources in its own form).
-func EncodeEventResources(rs []EventResource) []byte {
-	pairs := make([][2]string, len(rs))
-	for i, r := range rs {
-		pairs[i] = [2]string{r.Type, r.Name}
-	}
-	b, _ := json.Marshal(pairs) // strings only: cannot fail
-	return b
-}
-
-// DecodeEventResources reads what EncodeEventResources wrote.
-func DecodeEventResources(b []byte) ([]EventResource, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	var pairs [][2]string
-	if err := json.Unmarshal(b, &pairs); err != nil {
-		return nil, fmt.Errorf("store: event resources: %w", err)
-	}
-	if len(pairs) == 0 {
-		return nil, nil
-	}
-	rs := make([]EventResource, len(pairs))
-	for i, p := range pairs {
-		rs[i] = EventResource{Type: p[0], Name: p[1]}
-	}
-	return rs, nil
 }
