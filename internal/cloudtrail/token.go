@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -60,6 +61,9 @@ func encodeToken(cur store.EventCursor, fp [fpSize]byte) string {
 func decodeToken(token string, fp [fpSize]byte) (store.EventCursor, bool) {
 	if len(token) > base64.RawURLEncoding.EncodedLen(tokenHeader+maxTokenID) {
 		return store.EventCursor{}, false
+	}
+	if strings.ContainsAny(token, "\r\n") {
+		return store.EventCursor{}, false // the decoder skips line breaks: one encoding per token
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(token) // Strict: one encoding per token
 	if err != nil || len(b) <= tokenHeader || b[0] != tokenVersion || [fpSize]byte(b[1:1+fpSize]) != fp {
