@@ -10,6 +10,7 @@
 #   CONCURRENCY  clients (default 32)
 #   DATABASE     a postgres:// URL to serve from instead of SQLite
 #   OUT          where to keep the profile (default: a temporary directory, printed)
+#   FLAGS        more flags for `gatehouse serve`, e.g. FLAGS=--audit
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +36,7 @@ if [ -n "${DATABASE:-}" ]; then
 fi
 GATEHOUSE_ACCOUNT_ID=123456789012 GATEHOUSE_ROOT_ACCESS_KEY_ID=$key GATEHOUSE_ROOT_SECRET_ACCESS_KEY=$secret \
   "$work/gatehouse" serve --listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$admin" --pprof \
-  --data-dir "$work/data" --log-level warn "${db_args[@]}" >"$work/server.out" 2>"$work/server.log" &
+  --data-dir "$work/data" --log-level warn "${db_args[@]}" ${FLAGS:-} >"$work/server.out" 2>"$work/server.log" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
