@@ -292,7 +292,7 @@ func (c sessionCredentials) OpenSession(ctx context.Context, token string) (*ses
 // and STS API everywhere else.
 func (a *App) routes(api *server.Server) (http.Handler, error) {
 	c, err := console.New(console.Options{API: api, Auth: a.IAM, Issuer: a.Sessions, Now: time.Now, Logger: a.logger, Account: a.IAM.AccountAlias, SignIns: a.obs.metrics,
-		Store: a.obs.store, Box: a.box})
+		Store: a.obs.store, Box: a.box, Trail: a.signInTrail()})
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/cloudtrail"
 	"github.com/gatehouse-iam/gatehouse/internal/config"
+	"github.com/gatehouse-iam/gatehouse/internal/console"
 	"github.com/gatehouse-iam/gatehouse/internal/forwardauth"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
@@ -115,4 +116,47 @@ func (a *App) cloudTrailAPI() []*server.JSONService {
 		out = append(out, &server.JSONService{TargetPrefix: prefix, SigningName: "cloudtrail", Handle: handle})
 	}
 	return out
+}
+
+// RecordSignIn implements console.SignInTrail: CloudTrail's ConsoleLogin event, from
+// signin.amazonaws.com, with responseElements {"ConsoleLogin": "Success"} or "Failure" and
+// "Failed authentication" as errorMessage, as CloudTrail records console sign-ins ("AWS
+// Management Console sign-in events", CloudTrail User Guide). A sign-in to an account that does
+// not exist belongs to no account's trail and is not recorded.
+func (a *App) RecordSignIn(_ context.Context, s console.SignInAttempt) {
+	if a.trail == nil || s.Account == "" {
+		return
+	}
+	id := &audit.UserIdentity{Type: "IAMUser", AccountID: s.Account, UserName: s.UserName, ARN: s.ARN, PrincipalID: s.UserID}
+	if s.Root {
+		id = &audit.UserIdentity{Type: "Root", AccountID: s.Account, ARN: "arn:aws:iam::" + s.Account + ":root", PrincipalID: s.Account}
+	}
+	outcome, mfa := "Failure", "No"
+	if s.Success {
+		outcome = "Success"
+	}
+	if s.MFA {
+		mfa = "Yes"
+	}
+	ev := &audit.Event{
+		EventType: audit.EventTypeConsoleSignIn, EventSource: "signin.amazonaws.com", EventName: "ConsoleLogin",
+		AWSRegion: "us-east-1", SourceIPAddress: s.SourceIP, UserAgent: s.UserAgent, UserIdentity: id,
+		RecipientAccountID: s.Account,
+		ResponseElements:   map[string]any{"ConsoleLogin": outcome},
+		AdditionalEventData: map[string]any{
+			"LoginTo": console.Prefix, "MobileVersion": "No", "MFAUsed": mfa,
+		},
+	}
+	if !s.Success {
+		ev.ErrorMessage = "Failed authentication"
+	}
+	a.trail.Record(ev)
+}
+
+// signInTrail is the console's SignInTrail: a, or none without the trail.
+func (a *App) signInTrail() console.SignInTrail {
+	if a.trail == nil {
+		return nil
+	}
+	return a
 }

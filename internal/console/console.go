@@ -59,6 +59,7 @@ type Options struct {
 	Limits  Limits
 	Account func(ctx context.Context, id string) (alias string, err error) // the account's alias, "" when none
 	SignIns SignInObserver                                                 // told each sign-in's outcome; nil: nobody
+	Trail   SignInTrail                                                    // told each sign-in, for the audit trail; nil: nobody
 	// Store keeps the console sessions and pending MFA sign-ins (KindSession,
 	// KindPendingSignIn), so every node sharing it serves every session; Box (the master
 	// key's) seals their secrets. Both are required.

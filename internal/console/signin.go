@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -120,6 +121,11 @@ func (c *Console) attempt(w http.ResponseWriter, r *http.Request, form signInFor
 	case errors.As(err, &se):
 		c.opts.Logger.InfoContext(ctx, "console sign-in refused", "account", account, "user", userNameOf(form), "reason", string(se.Reason), "source", source)
 		c.signInObserved(string(se.Reason))
+		attempt := SignInAttempt{UserName: userNameOf(form), Root: form.Root}
+		if ok {
+			attempt.Account = account
+		}
+		c.signInRecorded(r, attempt)
 		fail(http.StatusUnauthorized, se.Message())
 		return
 	case err != nil:
@@ -142,6 +148,7 @@ func (c *Console) attempt(w http.ResponseWriter, r *http.Request, form signInFor
 	setCookie(w, r, sessionCookie, token, 0)
 	c.opts.Logger.InfoContext(ctx, "console sign-in", "caller", cs.ARN, "mfa", signed.MFA, "source", source)
 	c.signInObserved("success")
+	c.signInRecorded(r, SignInAttempt{Account: account, UserName: userNameOf(form), Root: form.Root, ARN: cs.ARN, UserID: signed.UserID, Success: true, MFA: signed.MFA})
 	if cs.MustChangePassword {
 		http.Redirect(w, r, Prefix+"/iam/password", http.StatusSeeOther)
 		return
@@ -302,5 +309,31 @@ type SignInObserver interface {
 func (c *Console) signInObserved(outcome string) {
 	if c.opts.SignIns != nil {
 		c.opts.SignIns.SignIn(outcome)
+	}
+}
+
+// SignInTrail is told every console sign-in that succeeded or was refused, for the audit
+// trail (CloudTrail's ConsoleLogin events).
+type SignInTrail interface {
+	RecordSignIn(ctx context.Context, a SignInAttempt)
+}
+
+// SignInAttempt is one console sign-in.
+type SignInAttempt struct {
+	Account  string // the account signed in to; "" when the form named none that exists
+	UserName string // the IAM user's name as typed; "" for the root user
+	Root     bool
+	// ARN and UserID are the signed-in principal's; "" when the sign-in was refused.
+	ARN, UserID string
+	Success     bool
+	MFA         bool // signed in with an MFA code
+	SourceIP    string
+	UserAgent   string
+}
+
+func (c *Console) signInRecorded(r *http.Request, a SignInAttempt) {
+	if c.opts.Trail != nil {
+		a.SourceIP, a.UserAgent = sourceIP(r), r.UserAgent()
+		c.opts.Trail.RecordSignIn(r.Context(), a)
 	}
 }
