@@ -1026,3 +1026,22 @@ func TestPageActions(t *testing.T) {
 		}
 	})
 }
+
+// The policy editor groups a service's actions by access level; actions the Service
+// Authorization Reference gives two levels ("Tagging, Write") are under their first, so that
+// none falls out of the page.
+func TestPolicyEditorLevels(t *testing.T) {
+	t.Parallel()
+	e := newConsoleEnv(t)
+	v := newVisitor(t, e.URL, nil)
+	v.signedIn(e.Account, "", rootPassword)
+	r := v.get(console.Prefix + "/iam/policies/new?service=dynamodb")
+	if r.Status != http.StatusOK {
+		t.Fatalf("editor: %d", r.Status)
+	}
+	for _, action := range []string{"dynamodb:TagResource", "dynamodb:GetItem", "dynamodb:DeleteTable"} {
+		if !strings.Contains(r.Body, action) {
+			t.Errorf("the editor does not offer %s", action)
+		}
+	}
+}

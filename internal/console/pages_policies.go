@@ -157,7 +157,7 @@ func summarize(p *policy.Policy, ref *servicedata.Reference) []summaryRow {
 			matched := 0
 			for _, act := range all {
 				if arn.Glob(name, act.Name, true) {
-					levels[k][act.AccessLevel] = true
+					levels[k][act.Level()] = true
 					matched++
 				}
 			}
@@ -224,7 +224,7 @@ func (c *Console) editorPage(r *http.Request, cs *consoleSession, v newPolicyVie
 		v.Service = svc
 		byLevel := map[string][]servicedata.Action{}
 		for _, a := range svc.ActionsByLevel() {
-			byLevel[a.AccessLevel] = append(byLevel[a.AccessLevel], a)
+			byLevel[a.Level()] = append(byLevel[a.Level()], a) // "Tagging, Write" under Tagging
 		}
 		for _, l := range accessLevels() {
 			if len(byLevel[l]) > 0 {
