@@ -6,8 +6,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/audit"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
@@ -445,24 +444,9 @@ func sigv4Error(err error) error {
 	return err
 }
 
-// newRequestID returns a random UUID (version 4), the form of AWS request ids.
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on Linux
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var id [36]byte
-	hex.Encode(id[0:8], b[0:4])
-	id[8] = '-'
-	hex.Encode(id[9:13], b[4:6])
-	id[13] = '-'
-	hex.Encode(id[14:18], b[6:8])
-	id[18] = '-'
-	hex.Encode(id[19:23], b[8:10])
-	id[23] = '-'
-	hex.Encode(id[24:], b[10:16])
-	return string(id[:])
-}
+// newRequestID returns a random UUID (version 4), the form of AWS request ids, as CloudTrail's
+// event ids are.
+func newRequestID() string { return audit.NewEventID() }
 
 // Listener returns ln with connections on which a request whose header section is too large
 // gets AWS's XML error, RequestHeaderSectionTooLarge (Amazon S3's code and status for it; IAM
