@@ -21,6 +21,7 @@
 #   base         the commit BASE (default HEAD, that is, without the working tree's changes),
 #                built from a temporary worktree and run like sqlite: the peer of a change, side
 #                by side in one run; a table of req/s and server CPU against sqlite follows
+#   base-audit   the commit BASE run like sqlite-audit; a table against sqlite-audit follows
 # For pg and pg2 the script starts a throwaway PostgreSQL cluster (scripts/pg-cluster.sh: on
 # loopback, fsync on) in its work directory, gives each of the two targets a fresh database of
 # its own, and removes the cluster at the end. The database shares the machine's cores too.
@@ -62,11 +63,11 @@ IFS=, read -r -a requested <<<"${TARGETS:-sqlite,sqlite-info,pg,pg2,moto}"
 for name in "${requested[@]}"; do
   name=${name// /}
   case $name in
-  sqlite | pg | pg2 | base | sqlite-audit) ;;
+  sqlite | pg | pg2 | base | base-audit | sqlite-audit) ;;
   sqlite-info) [ "${SKIP_INFO:-}" = 1 ] && continue ;;
   moto) [ "${SKIP_MOTO:-}" = 1 ] && continue ;;
   *)
-    echo "bench.sh: unknown target '$name' in TARGETS (known: sqlite, sqlite-audit, sqlite-info, pg, pg2, moto, base)" >&2
+    echo "bench.sh: unknown target '$name' in TARGETS (known: sqlite, sqlite-audit, sqlite-info, pg, pg2, moto, base, base-audit)" >&2
     exit 1
     ;;
   esac
@@ -304,13 +305,15 @@ describe() {
   pg2) echo "gatehouse on $pg_version, two nodes on one database (--log-level warn), clients $half1 + $half2" ;;
   moto) echo "moto_server $(python3 -c 'import moto; print(moto.__version__)' 2>/dev/null)" ;;
   base) echo "gatehouse at $base_desc on SQLite (--log-level warn)" ;;
+  base-audit) echo "gatehouse at $base_desc on SQLite (--log-level warn --audit)" ;;
   sqlite-audit) echo "gatehouse on SQLite (--log-level warn --audit)" ;;
   esac
 }
 
 echo "building gatehouse"
 go build -o "$work/gatehouse" ./cmd/gatehouse
-if has_target base; then
+base_desc=""
+if has_target base || has_target base-audit; then
   base_rev=$(git rev-parse --verify "${BASE:-HEAD}^{commit}")
   base_desc="$(git log -1 --format='%h %s' "$base_rev" | cut -c1-60)"
   echo "building the base, $base_desc"
@@ -365,8 +368,9 @@ for name in "${targets[@]}"; do
     server_pids=("$started_pid")
     urls=("$started_url")
     ;;
-  base)
+  base | base-audit)
     bin=$work/gatehouse-base
+    [ "$name" = base-audit ] && extra_flags=(--audit)
     start_gatehouse "$name" warn
     server_pids=("$started_pid")
     urls=("$started_url")
@@ -477,31 +481,24 @@ if [ -s "$work/moto.json" ]; then
   } | column -t -s $'\t'
 fi
 
-# The change against its base: req/s and server CPU per request, per operation.
-if [ -s "$work/base.json" ] && [ -s "$work/sqlite.json" ]; then
+# compare TITLE OLD NEW OLD_LABEL NEW_LABEL: req/s and server CPU per request of two targets' runs,
+# per operation.
+compare() {
+  [ -s "$work/$2.json" ] && [ -s "$work/$3.json" ] || return 0
   echo
-  echo "== gatehouse on SQLite against the base ($base_desc), both --log-level warn"
-  jq -rn --slurpfile b "$work/base.json" --slurpfile n "$work/sqlite.json" '
+  echo "== $1"
+  jq -rn --slurpfile b "$work/$2.json" --slurpfile n "$work/$3.json" --arg ol "$4" --arg nl "$5" '
     def r($x; $p): if $x == null then "-" else $x * $p | round / $p end;
     def pct($new; $old): if $old == null or $new == null or $old == 0 then "-" else "\(($new / $old - 1) * 100 | round)%" end;
-    (["op", "base req/s", "req/s", "change", "base srv us/req", "srv us/req", "change"] | @tsv),
+    (["op", "\($ol) req/s", "\($nl) req/s", "change", "\($ol) srv us/req", "\($nl) srv us/req", "change"] | @tsv),
     ($n[0].results[] as $x | ($b[0].results[] | select(.op == $x.op)) as $y |
       [$x.op, r($y.rps; 1), r($x.rps; 1), pct($x.rps; $y.rps), r($y.server_cpu_us; 1), r($x.server_cpu_us; 1),
        pct($x.server_cpu_us; $y.server_cpu_us)] | @tsv)' | column -t -s $'\t'
-fi
-
-# What the audit trail costs: sqlite-audit against sqlite.
-if [ -s "$work/sqlite-audit.json" ] && [ -s "$work/sqlite.json" ]; then
-  echo
-  echo "== the audit trail's cost: gatehouse on SQLite without it (sqlite) and with it (sqlite-audit)"
-  jq -rn --slurpfile b "$work/sqlite.json" --slurpfile n "$work/sqlite-audit.json" '
-    def r($x; $p): if $x == null then "-" else $x * $p | round / $p end;
-    def pct($new; $old): if $old == null or $new == null or $old == 0 then "-" else "\(($new / $old - 1) * 100 | round)%" end;
-    (["op", "req/s", "with audit", "change", "srv us/req", "with audit", "change"] | @tsv),
-    ($n[0].results[] as $x | ($b[0].results[] | select(.op == $x.op)) as $y |
-      [$x.op, r($y.rps; 1), r($x.rps; 1), pct($x.rps; $y.rps), r($y.server_cpu_us; 1), r($x.server_cpu_us; 1),
-       pct($x.server_cpu_us; $y.server_cpu_us)] | @tsv)' | column -t -s $'\t'
-fi
+}
+compare "gatehouse on SQLite against the base ($base_desc), both --log-level warn" base sqlite base new
+compare "with --audit, against the base ($base_desc) with --audit" base-audit sqlite-audit base new
+compare "the audit trail's cost: gatehouse on SQLite without it (sqlite) and with it (sqlite-audit)" sqlite sqlite-audit plain audit
+compare "the audit trail's cost at the base ($base_desc)" base base-audit plain audit
 
 empty_report() { echo '{"results": []}'; }
 report_of() { if [ -s "$work/$1.json" ]; then cat "$work/$1.json"; else empty_report; fi; }

@@ -277,13 +277,15 @@ func TestEventJSON(t *testing.T) {
 }
 
 func TestNewEventID(t *testing.T) {
-	seen := map[string]bool{}
+	// Version 7 (RFC 9562): the ids sort in the order they were made, which keeps the store's
+	// index of event ids growing at its end.
+	prev := ""
 	for range 1000 {
 		id := audit.NewEventID()
-		if len(id) != 36 || id[14] != '4' || !strings.Contains("89ab", id[19:20]) || strings.Count(id, "-") != 4 || seen[id] {
-			t.Fatalf("bad or repeated id %q", id)
+		if len(id) != 36 || id[14] != '7' || !strings.Contains("89ab", id[19:20]) || strings.Count(id, "-") != 4 || id <= prev {
+			t.Fatalf("bad or unordered id %q after %q", id, prev)
 		}
-		seen[id] = true
+		prev = id
 	}
 }
 
