@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -44,7 +43,7 @@ type Shape struct {
 	Key      *Shape // map key
 	Value    *Shape // map value
 	Min, Max *float64
-	Pattern  *regexp.Regexp
+	Pattern  *Pattern
 	RawPat   string
 	Enum     []string
 	Error    *ErrorInfo
@@ -153,8 +152,8 @@ func parseModel(data []byte) (*Model, error) {
 		if rs.Pattern != "" {
 			// The models use Java regular expressions; \uXXXX is the only syntax RE2 lacks among
 			// them. A pattern RE2 cannot express (look-ahead) is left unchecked.
-			if re, err := regexp.Compile("^(?:" + javaToRE2(rs.Pattern) + ")$"); err == nil {
-				s.Pattern = re
+			if p, err := compilePattern(javaToRE2(rs.Pattern)); err == nil {
+				s.Pattern = p
 			}
 		}
 		if rs.Error != nil {
