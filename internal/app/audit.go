@@ -98,7 +98,7 @@ func (a *App) cloudTrailAPI() []*server.JSONService {
 	if !ok {
 		return nil
 	}
-	ct := cloudtrail.New(log, time.Now)
+	ct := cloudtrail.New(log, a.logger, time.Now)
 	handle := func(ctx context.Context, op string, body []byte) ([]byte, error) {
 		status, resp := ct.Handle(ctx, principal.FromContext(ctx).Account, op, body)
 		if status == http.StatusOK {

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"slices"
@@ -50,17 +51,22 @@ func Operation(target string) (string, bool) {
 
 // Service answers CloudTrail's API calls.
 type Service struct {
-	log store.EventLog
-	now func() time.Time
+	log    store.EventLog
+	logger *slog.Logger
+	now    func() time.Time
 }
 
-// New returns the service over log; now is the clock (time.Now when nil). LookupEvents needs
+// New returns the service over log; logger gets the failures the caller only sees as
+// InternalFailure (nil discards them); now is the clock (time.Now when nil). LookupEvents needs
 // no clock today: it answers over whatever the retention keeps, not CloudTrail's 90 days.
-func New(log store.EventLog, now func() time.Time) *Service {
+func New(log store.EventLog, logger *slog.Logger, now func() time.Time) *Service {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{log: log, now: now}
+	return &Service{log: log, logger: logger, now: now}
 }
 
 // apiError is an error answer: its __type, message and HTTP status.
@@ -98,6 +104,7 @@ func (s *Service) Handle(ctx context.Context, account, operation string, body []
 			if errors.Is(err, store.ErrUnavailable) {
 				ae = &apiError{Type: "ServiceUnavailable", Message: "The service is unavailable. Please try again later.", Status: http.StatusServiceUnavailable}
 			}
+			s.logger.ErrorContext(ctx, "cloudtrail: "+operation+" failed", slog.String("error", err.Error()))
 		}
 		b, _ := json.Marshal(struct {
 			Type    string `json:"__type"`
@@ -107,6 +114,7 @@ func (s *Service) Handle(ctx context.Context, account, operation string, body []
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
+		s.logger.ErrorContext(ctx, "cloudtrail: encode "+operation+" response", slog.String("error", err.Error()))
 		return http.StatusInternalServerError, []byte(`{"__type":"InternalFailure","message":"The response could not be encoded."}`)
 	}
 	return http.StatusOK, b

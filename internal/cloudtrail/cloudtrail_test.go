@@ -1,11 +1,13 @@
 package cloudtrail_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -121,7 +123,7 @@ func all(t *testing.T, c *ct.Client, in *ct.LookupEventsInput) []cttypes.Event {
 }
 
 func TestLookupEventsSDK(t *testing.T) {
-	c := client(server(t, cloudtrail.New(trail(t), nil), acct))
+	c := client(server(t, cloudtrail.New(trail(t), nil, nil), acct))
 	evs := all(t, c, &ct.LookupEventsInput{MaxResults: aws.Int32(7)})
 	if len(evs) != 120 {
 		t.Fatalf("%d events, want 120", len(evs))
@@ -164,7 +166,7 @@ func TestLookupEventsSDK(t *testing.T) {
 func dump(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 func TestLookupEventsFilters(t *testing.T) {
-	c := client(server(t, cloudtrail.New(trail(t), nil), acct))
+	c := client(server(t, cloudtrail.New(trail(t), nil, nil), acct))
 	at := func(sec int) *time.Time { v := base.Add(time.Duration(sec) * time.Second); return &v }
 	for _, tc := range []struct {
 		name  string
@@ -212,23 +214,23 @@ func TestLookupEventsFilters(t *testing.T) {
 
 func TestLookupEventsOtherAccount(t *testing.T) {
 	s := trail(t)
-	evs := all(t, client(server(t, cloudtrail.New(s, nil), other)), &ct.LookupEventsInput{})
+	evs := all(t, client(server(t, cloudtrail.New(s, nil, nil), other)), &ct.LookupEventsInput{})
 	if len(evs) != 3 || *evs[0].Username != "root" {
 		t.Fatalf("other account: %s", dump(evs))
 	}
-	if evs := all(t, client(server(t, cloudtrail.New(s, nil), "999999999999")), &ct.LookupEventsInput{}); len(evs) != 0 {
+	if evs := all(t, client(server(t, cloudtrail.New(s, nil, nil), "999999999999")), &ct.LookupEventsInput{}); len(evs) != 0 {
 		t.Errorf("an account without events sees %d", len(evs))
 	}
 }
 
 func TestLookupEventsErrorsSDK(t *testing.T) {
 	s := trail(t)
-	c := client(server(t, cloudtrail.New(s, nil), acct))
+	c := client(server(t, cloudtrail.New(s, nil, nil), acct))
 	first, err := c.LookupEvents(t.Context(), &ct.LookupEventsInput{MaxResults: aws.Int32(5)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherToken, err := client(server(t, cloudtrail.New(s, nil), other)).LookupEvents(t.Context(), &ct.LookupEventsInput{MaxResults: aws.Int32(1)})
+	otherToken, err := client(server(t, cloudtrail.New(s, nil, nil), other)).LookupEvents(t.Context(), &ct.LookupEventsInput{MaxResults: aws.Int32(1)})
 	if err != nil || otherToken.NextToken == nil {
 		t.Fatal(err)
 	}
@@ -270,7 +272,7 @@ func TestLookupEventsErrorsSDK(t *testing.T) {
 }
 
 func TestHandleWire(t *testing.T) {
-	svc := cloudtrail.New(trail(t), nil)
+	svc := cloudtrail.New(trail(t), nil, nil)
 	for _, tc := range []struct {
 		name, op, body string
 		status         int
@@ -335,7 +337,7 @@ func FuzzLookupEventsRequest(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	svc := cloudtrail.New(s, nil)
+	svc := cloudtrail.New(s, nil, nil)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		status, resp := svc.Handle(context.Background(), acct, "LookupEvents", body)
 		if status != 200 && status != 400 {
@@ -355,7 +357,7 @@ func FuzzLookupEventsRequest(f *testing.F) {
 
 // BenchmarkLookupEvents is one page of 50 events by attribute from a trail of 120.
 func BenchmarkLookupEvents(b *testing.B) {
-	svc := cloudtrail.New(trail(b), nil)
+	svc := cloudtrail.New(trail(b), nil, nil)
 	body := []byte(`{"LookupAttributes":[{"AttributeKey":"EventSource","AttributeValue":"iam.amazonaws.com"}]}`)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -373,7 +375,7 @@ func TestAWSCLI(t *testing.T) {
 	if err != nil {
 		t.Skip("the aws CLI is not installed")
 	}
-	srv := server(t, cloudtrail.New(trail(t), nil), acct)
+	srv := server(t, cloudtrail.New(trail(t), nil, nil), acct)
 	run := func(args ...string) (string, error) {
 		cmd := exec.CommandContext(t.Context(), awsPath, append([]string{"cloudtrail", "lookup-events", "--endpoint-url", srv.URL, "--region", "us-east-1", "--output", "json"}, args...)...)
 		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret", "AWS_CONFIG_FILE=/dev/null",
@@ -425,4 +427,25 @@ func inRange(raw json.RawMessage) bool {
 	_ = json.Unmarshal(raw, &iso)
 	t, err := time.Parse(time.RFC3339, iso)
 	return err == nil && !t.Before(base.Add(10*time.Second)) && !t.After(base.Add(19*time.Second))
+}
+
+// TestStoreFailureIsLogged: a store that fails answers the caller CloudTrail's InternalFailure,
+// which says nothing of the cause, so the cause goes to the server's log.
+func TestStoreFailureIsLogged(t *testing.T) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "gatehouse.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	svc := cloudtrail.New(s, slog.New(slog.NewTextHandler(&logged, nil)), nil)
+	status, resp := svc.Handle(t.Context(), acct, "LookupEvents", []byte(`{}`))
+	if status != http.StatusInternalServerError || !bytes.Contains(resp, []byte(`"InternalFailure"`)) {
+		t.Fatalf("closed store: %d %s, want 500 InternalFailure", status, resp)
+	}
+	if !strings.Contains(logged.String(), "level=ERROR") || !strings.Contains(logged.String(), "LookupEvents") {
+		t.Errorf("log %q: want an ERROR line naming LookupEvents", logged.String())
+	}
 }
