@@ -104,6 +104,35 @@ func TestParameters(t *testing.T) {
 	}
 }
 
+// TestFlatParametersMatchTree: the fast path of flat forms answers as the tree walk does, for
+// every operation's members given alone and all together, with text, number and boolean values
+// and the protocol's own keys beside them.
+func TestFlatParametersMatchTree(t *testing.T) {
+	for _, svc := range []string{"iam", "sts"} {
+		m := model(t, svc)
+		for name, op := range m.Operations {
+			if op.Input == nil {
+				continue
+			}
+			for _, v := range []string{"x", "", "7", "true", "-1"} {
+				all := url.Values{"Action": {name}, "Version": {"2010-05-08"}, "X-Amz-Date": {"20260101T000000Z"}}
+				forms := []url.Values{all}
+				for _, member := range op.Input.Order {
+					all.Set(member, v)
+					forms = append(forms, url.Values{member: {v}})
+				}
+				for _, form := range forms {
+					got, _ := json.Marshal(audit.Parameters(op, form))
+					want, _ := json.Marshal(audit.TreeParameters(op, form))
+					if string(got) != string(want) {
+						t.Errorf("%s %s %v: %s, tree walk %s", svc, name, form, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestParametersNeverLeak fills every member of every operation's input with a marker value
 // and checks that no member of a sensitive shape keeps it.
 func TestParametersNeverLeak(t *testing.T) {

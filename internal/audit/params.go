@@ -47,10 +47,16 @@ type formTree struct {
 	children map[string]*formTree
 }
 
+// notParameter reports whether a form key is the protocol's (the action, the version, a
+// presigned request's signature) rather than the operation's.
+func notParameter(key string) bool {
+	return key == "Action" || key == "Version" || strings.HasPrefix(key, "X-Amz-") || strings.HasPrefix(key, "x-amz-")
+}
+
 func buildForm(form url.Values) *formTree {
 	root := &formTree{}
 	for key, vals := range form {
-		if key == "Action" || key == "Version" || strings.HasPrefix(key, "X-Amz-") || strings.HasPrefix(key, "x-amz-") || len(vals) == 0 {
+		if notParameter(key) || len(vals) == 0 {
 			continue
 		}
 		n := root
@@ -80,11 +86,43 @@ func Parameters(op *awsquery.OperationModel, form url.Values) map[string]any {
 	if op == nil || op.Input == nil || len(form) == 0 {
 		return nil
 	}
-	out, _ := structure(op.Input, buildForm(form)).(map[string]any)
+	out, ok := flatParameters(op.Input, form)
+	if !ok {
+		out, _ = structure(op.Input, buildForm(form)).(map[string]any)
+	}
 	if len(out) == 0 {
 		return nil
 	}
 	return out
+}
+
+// flatParameters is Parameters of a form whose members are all scalars at the top (GetUser's
+// UserName, CreateUser's UserName and Path: most calls), without building the form's tree; ok
+// is false when the form has a dotted key or gives a list, map or structure member, which the
+// tree walk answers.
+func flatParameters(input *awsquery.Shape, form url.Values) (out map[string]any, ok bool) {
+	for key := range form {
+		if strings.IndexByte(key, '.') >= 0 {
+			return nil, false
+		}
+	}
+	out = make(map[string]any, len(form))
+	for _, name := range input.Order {
+		vals := form[name]
+		if len(vals) == 0 || notParameter(name) {
+			continue
+		}
+		ms := input.Members[name]
+		switch {
+		case sensitiveMembers[name] || sensitiveShapes[ms.Name]:
+			out[lowerFirst(name)] = Hidden
+		case ms.Type == "structure" || ms.Type == "list" || ms.Type == "map":
+			return nil, false
+		default:
+			out[lowerFirst(name)], _ = value(ms, &formTree{value: vals[0], hasValue: true})
+		}
+	}
+	return out, true
 }
 
 // lowerFirst is CloudTrail's name of a model member.
@@ -92,7 +130,15 @@ func lowerFirst(s string) string {
 	if s == "" {
 		return s
 	}
-	return strings.ToLower(s[:1]) + s[1:]
+	if s[0] < 'A' || s[0] > 'Z' {
+		return strings.ToLower(s[:1]) + s[1:]
+	}
+	// One allocation where ToLower and + make two.
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteByte(s[0] + 'a' - 'A')
+	b.WriteString(s[1:])
+	return b.String()
 }
 
 func structure(s *awsquery.Shape, n *formTree) any {
