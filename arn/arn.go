@@ -152,3 +152,13 @@ func equalFoldRune(a, b rune) bool {
 	}
 	return false
 }
+
+// Account is the account field of s, the fifth of its colon-separated fields (without checking
+// the others, as Parse does): "" when s has fewer than six fields or the field is empty.
+func Account(s string) string {
+	parts := strings.SplitN(s, ":", 6)
+	if len(parts) < 6 {
+		return ""
+	}
+	return parts[4]
+}

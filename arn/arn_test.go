@@ -129,3 +129,19 @@ func TestGlobDoesNotAllocate(t *testing.T) {
 		t.Fatalf("allocations = %v, want 0", n)
 	}
 }
+
+func TestAccount(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"arn:aws:iam::123456789012:user/alice", "123456789012"},
+		{"arn:aws:orders:eu-west-1:210987654321:order/a:b:c", "210987654321"},
+		{"arn:aws:s3:::bucket/key", ""},
+		{"arn:aws:iam::123456789012", ""}, // five fields: no resource
+		{"not an arn", ""},
+		{"", ""},
+	} {
+		if got := arn.Account(tc.in); got != tc.want {
+			t.Errorf("Account(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -5,10 +5,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/enforce"
@@ -48,10 +51,10 @@ type entry struct {
 
 // cache holds signing contexts by scope and fetches missing ones once per burst.
 type cache struct {
-	m        *Middleware
-	mu       sync.RWMutex
-	entries  map[scopeKey]*entry
-	inflight map[scopeKey]*fetch
+	m       *Middleware
+	mu      sync.RWMutex
+	entries map[scopeKey]*entry
+	flight  singleflight.Group // fetches in flight, by scopeKey.flightKey
 	// downUntil (unix nanoseconds) is when to try Gatehouse again after it could not be
 	// reached.
 	downUntil atomic.Int64
@@ -59,16 +62,22 @@ type cache struct {
 	res       resCache // resources' stored policies (respolicy.go)
 }
 
-type fetch struct {
-	done chan struct{}
-	e    *entry
-	err  error
-}
-
 func (c *cache) init(m *Middleware) {
 	c.m = m
 	c.entries = map[scopeKey]*entry{}
-	c.inflight = map[scopeKey]*fetch{}
+}
+
+// flightKey is k as a key of cache.flight: each field with its length before it, so that
+// distinct scopes never share a key.
+func (k scopeKey) flightKey() string {
+	var b strings.Builder
+	b.Grow(len(k.accessKeyID) + len(k.token) + len(k.date) + len(k.region) + 4*4)
+	for _, f := range [...]string{k.accessKeyID, k.token, k.date, k.region} {
+		b.WriteString(strconv.Itoa(len(f)))
+		b.WriteByte(':')
+		b.WriteString(f)
+	}
+	return b.String()
 }
 
 // get returns the signing context of k: the cached one while it is younger than its TTL
@@ -103,8 +112,7 @@ func (c *cache) get(ctx context.Context, k scopeKey, now time.Time, refresh bool
 var errUnreachable = errors.New("gatehouse unreachable")
 
 // fetch asks Gatehouse for k's signing context, once for all the requests that need it at
-// the same time: a request that finds a fetch in flight waits for it (unless the fetch
-// started from data older than its own, old).
+// the same time: a request that finds a fetch in flight waits for it.
 func (c *cache) fetch(ctx context.Context, k scopeKey, old *entry) (*entry, error) {
 	c.mu.Lock()
 	if cur := c.entries[k]; cur != old && cur != nil {
@@ -112,26 +120,31 @@ func (c *cache) fetch(ctx context.Context, k scopeKey, old *entry) (*entry, erro
 		c.mu.Unlock()
 		return cur, nil
 	}
-	f := c.inflight[k]
-	if f == nil {
-		f = &fetch{done: make(chan struct{})}
-		c.inflight[k] = f
-		k = scopeKey{strings.Clone(k.accessKeyID), strings.Clone(k.token), strings.Clone(k.date), strings.Clone(k.region)}
-		c.mu.Unlock()
+	// Joined under c.mu, which run holds to store its entry before the fetch leaves flight:
+	// a request sees either the fetch in flight or its entry.
+	ch := c.flight.DoChan(k.flightKey(), func() (any, error) {
+		k := scopeKey{strings.Clone(k.accessKeyID), strings.Clone(k.token), strings.Clone(k.date), strings.Clone(k.region)}
 		// The fetch outlives a caller that gives up; others may be waiting on it.
-		go c.run(context.WithoutCancel(ctx), k, f)
-	} else {
-		c.mu.Unlock()
-	}
+		return c.run(context.WithoutCancel(ctx), k)
+	})
+	c.mu.Unlock()
+	return wait[*entry](ctx, ch)
+}
+
+// wait is the result of the fetch of ch, or ctx's error if ctx ends first; the fetch goes on
+// for the others waiting on it.
+func wait[T any](ctx context.Context, ch <-chan singleflight.Result) (T, error) {
 	select {
-	case <-f.done:
-		return f.e, f.err
+	case r := <-ch:
+		v, _ := r.Val.(T)
+		return v, r.Err
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		var zero T
+		return zero, ctx.Err()
 	}
 }
 
-func (c *cache) run(ctx context.Context, k scopeKey, f *fetch) {
+func (c *cache) run(ctx context.Context, k scopeKey) (*entry, error) {
 	m := c.m
 	var out signingContextOutput
 	err := m.client.call(ctx, "GetSigningContext", &signingContextInput{AccessKeyId: k.accessKeyID, SessionToken: k.token,
@@ -152,7 +165,6 @@ func (c *cache) run(ctx context.Context, k scopeKey, f *fetch) {
 		err = errUnreachable
 	}
 	c.mu.Lock()
-	delete(c.inflight, k)
 	switch {
 	case e != nil:
 		if len(c.entries) >= cacheMax {
@@ -164,8 +176,7 @@ func (c *cache) run(ctx context.Context, k scopeKey, f *fetch) {
 		delete(c.entries, k)
 	}
 	c.mu.Unlock()
-	f.e, f.err = e, err
-	close(f.done)
+	return e, err
 }
 
 // compile turns Gatehouse's answer into an entry.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/gatehouse-iam/gatehouse/arn"
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/enforce"
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
@@ -418,7 +419,7 @@ func (e *entry) decide(route *Route, facts *enforce.RequestFacts, res *resEntry)
 	if res != nil && res.policies != nil {
 		// As forward-auth: the stored policy is its owner's, the ARN's account first.
 		resPolicy = res.policies
-		if owner := cmp.Or(resourceOwner(resource), route.ResourceAccount, e.principal.Account); owner != e.principal.Account {
+		if owner := cmp.Or(arn.Account(resource), route.ResourceAccount, e.principal.Account); owner != e.principal.Account {
 			resAccount = owner
 		}
 	}

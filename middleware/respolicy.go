@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
@@ -27,16 +29,10 @@ type resEntry struct {
 	remote   bool            // Gatehouse would not say: decide with Authorize
 }
 
-type resFetch struct {
-	done chan struct{}
-	e    *resEntry
-	err  error
-}
-
 type resCache struct {
-	mu       sync.RWMutex
-	entries  map[string]*resEntry
-	inflight map[string]*resFetch
+	mu      sync.RWMutex
+	entries map[string]*resEntry
+	flight  singleflight.Group // fetches in flight, by ARN
 }
 
 type getResourcePolicyOutput struct {
@@ -72,35 +68,25 @@ func (c *cache) resourcePolicy(ctx context.Context, arn string, now time.Time, r
 	return nil, unavailable()
 }
 
+// fetchResource is cache.fetch for the stored policy of arn.
 func (c *cache) fetchResource(ctx context.Context, arn string, old *resEntry) (*resEntry, error) {
 	rc := &c.res
 	rc.mu.Lock()
 	if rc.entries == nil {
-		rc.entries, rc.inflight = map[string]*resEntry{}, map[string]*resFetch{}
+		rc.entries = map[string]*resEntry{}
 	}
 	if cur := rc.entries[arn]; cur != old && cur != nil {
 		rc.mu.Unlock()
 		return cur, nil
 	}
-	f := rc.inflight[arn]
-	if f == nil {
-		f = &resFetch{done: make(chan struct{})}
-		arn = strings.Clone(arn)
-		rc.inflight[arn] = f
-		rc.mu.Unlock()
-		go c.runResource(context.WithoutCancel(ctx), arn, f)
-	} else {
-		rc.mu.Unlock()
-	}
-	select {
-	case <-f.done:
-		return f.e, f.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	ch := rc.flight.DoChan(arn, func() (any, error) {
+		return c.runResource(context.WithoutCancel(ctx), strings.Clone(arn))
+	})
+	rc.mu.Unlock()
+	return wait[*resEntry](ctx, ch)
 }
 
-func (c *cache) runResource(ctx context.Context, arn string, f *resFetch) {
+func (c *cache) runResource(ctx context.Context, arn string) (*resEntry, error) {
 	m := c.m
 	var out getResourcePolicyOutput
 	err := m.client.call(ctx, "GetResourcePolicy", &struct{ ResourceArn string }{arn}, &out)
@@ -132,7 +118,6 @@ func (c *cache) runResource(ctx context.Context, arn string, f *resFetch) {
 	}
 	rc := &c.res
 	rc.mu.Lock()
-	delete(rc.inflight, arn)
 	if e != nil {
 		if len(rc.entries) >= cacheMax {
 			rc.entries = map[string]*resEntry{}
@@ -140,22 +125,12 @@ func (c *cache) runResource(ctx context.Context, arn string, f *resFetch) {
 		rc.entries[arn] = e
 	}
 	rc.mu.Unlock()
-	f.e, f.err = e, err
-	close(f.done)
+	return e, err
 }
 
 // maxResourceTTL is Gatehouse's own bound (enforce.CacheTTL) for its cached resource policies
 // is not sent with GetResourcePolicy; the middleware's CacheTTL alone bounds it.
 const maxResourceTTL = 24 * time.Hour
-
-// resourceOwner is the account of an ARN, "" when it names none.
-func resourceOwner(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 {
-		return ""
-	}
-	return parts[4]
-}
 
 // isARN reports whether a route's resource is an ARN, which may have a stored policy.
 func isARN(resource string) bool { return strings.HasPrefix(resource, "arn:") }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/arn"
 	"github.com/gatehouse-iam/gatehouse/internal/audit"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/cloudtrail"
@@ -72,7 +73,7 @@ func (a *App) recordDecision(_ context.Context, d *forwardauth.Decision) {
 		},
 	}
 	if d.Match.Resource != "*" {
-		ev.Resources = []audit.Resource{{ARN: d.Match.Resource, AccountID: forwardauth.ResourceOwner(d.Match.Resource), Type: "Gatehouse::" + service + "::" + d.Match.Route.Resource.Name}}
+		ev.Resources = []audit.Resource{{ARN: d.Match.Resource, AccountID: arn.Account(d.Match.Resource), Type: "Gatehouse::" + service + "::" + d.Match.Route.Resource.Name}}
 	}
 	if d.Err != nil {
 		ev.ErrorCode, ev.ErrorMessage = server.JSONCode(d.Err.Code), d.Err.Message

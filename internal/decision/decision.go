@@ -184,12 +184,7 @@ func (s *Service) handle(ctx context.Context, op string, body []byte) ([]byte, e
 }
 
 func decode(body []byte, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return validation("The request body is not a valid question: %v.", err)
-	}
-	return nil
+	return server.DecodeJSON(body, v, "The request body is not a valid question")
 }
 
 func validation(format string, args ...any) error {

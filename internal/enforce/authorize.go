@@ -41,19 +41,7 @@ func (e *Enforcer) Decide(ctx context.Context, p *principal.Principal, acc *Acce
 	if err != nil {
 		return err
 	}
-	req := authz.Request{
-		Caller:          &gr.caller,
-		Action:          acc.Action,
-		Resource:        acc.Resource,
-		ResourceAccount: acc.ResourceAccount,
-		ResourcePolicy:  acc.ResourcePolicy,
-		Identity:        gr.identity,
-		Boundary:        gr.boundary,
-		Session:         gr.session,
-	}
-	if gr.usesKeys || acc.ResourcePolicy != nil {
-		req.Context = e.requestContext(ctx, p, gr, acc)
-	}
+	req := e.request(ctx, p, gr, acc, false)
 	res := authz.Evaluate(&req)
 	if res.Decision == authz.Allowed || (acc.AccountGrant && res.Decision == authz.ImplicitDeny) {
 		return nil
@@ -94,6 +82,26 @@ func encodesDenials(action string) bool {
 // decided it, the context) into the encoded authorization message AccessDenied answers carry.
 type DenialEncoder interface {
 	EncodeDenial(ctx context.Context, p *principal.Principal, req *authz.Request) (string, error)
+}
+
+// request is the authz.Request of acc by p, whose grants are gr. Its condition keys are built
+// only when a policy may read them (gr's use keys, or acc has a resource policy), unless
+// allKeys: Explain reports the keys statements missed.
+func (e *Enforcer) request(ctx context.Context, p *principal.Principal, gr *grants, acc *Access, allKeys bool) authz.Request {
+	req := authz.Request{
+		Caller:          &gr.caller,
+		Action:          acc.Action,
+		Resource:        acc.Resource,
+		ResourceAccount: acc.ResourceAccount,
+		ResourcePolicy:  acc.ResourcePolicy,
+		Identity:        gr.identity,
+		Boundary:        gr.boundary,
+		Session:         gr.session,
+	}
+	if allKeys || gr.usesKeys || acc.ResourcePolicy != nil {
+		req.Context = e.requestContext(ctx, p, gr, acc)
+	}
+	return req
 }
 
 // requestContext builds the condition keys of a request: AWS's global keys from the caller

@@ -37,11 +37,7 @@ func (e *Enforcer) Explain(ctx context.Context, p *principal.Principal, acc Acce
 	if err != nil {
 		return nil, err
 	}
-	req := authz.Request{
-		Caller: &gr.caller, Action: acc.Action, Resource: acc.Resource, ResourceAccount: acc.ResourceAccount,
-		ResourcePolicy: acc.ResourcePolicy, Identity: gr.identity, Boundary: gr.boundary, Session: gr.session,
-		Context: e.requestContext(ctx, p, gr, &acc),
-	}
+	req := e.request(ctx, p, gr, &acc, true)
 	res := authz.Explain(&req)
 	out := &Explanation{Decision: res.Decision, Matched: res.Matched, Missing: res.Missing}
 	if res.Decision != authz.Allowed && !(acc.AccountGrant && res.Decision == authz.ImplicitDeny) {

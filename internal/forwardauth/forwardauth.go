@@ -28,6 +28,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/arn"
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/awsquery"
 	"github.com/gatehouse-iam/gatehouse/internal/enforce"
@@ -148,7 +149,7 @@ func (h *Handler) decide(r *http.Request, d *Decision, format *string) (context.
 	acc := enforce.Access{Action: m.Action, Resource: m.Resource, ResourceAccount: m.ResourceAccount}
 	if m.Resource != "*" {
 		// The resource's own policy (respolicy) takes part, and may grant other accounts.
-		owner := cmp.Or(ResourceOwner(m.Resource), m.ResourceAccount, p.Account)
+		owner := cmp.Or(arn.Account(m.Resource), m.ResourceAccount, p.Account)
 		if acc.ResourcePolicy, err = h.Authz.ResourcePolicy(ctx, owner, m.Resource); err != nil {
 			return ctx, err
 		}
@@ -209,15 +210,6 @@ func originalRequest(r *http.Request, pinned string) (*http.Request, error) {
 		orig.Header.Del(h)
 	}
 	return orig, nil
-}
-
-// ResourceOwner is the account field of an ARN ("" when it has none).
-func ResourceOwner(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 {
-		return ""
-	}
-	return parts[4]
 }
 
 func firstHeader(r *http.Request, names ...string) string {

@@ -69,12 +69,7 @@ func resourceOf(op string, body []byte) (string, error) {
 }
 
 func decode(body []byte, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return validation("The request body is not valid: %v.", err)
-	}
-	return nil
+	return server.DecodeJSON(body, v, "The request body is not valid")
 }
 
 func validation(format string, args ...any) error {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -117,6 +118,18 @@ func (s *Server) callJSON(r *http.Request, bufs *requestBuffers, target string, 
 		return nil, err
 	}
 	return svc.Handle(ctx, op, body)
+}
+
+// DecodeJSON decodes body, a JSON-protocol request, into v strictly: a field v does not know
+// is an error, as AWS's services refuse it. The error is a ValidationException whose message
+// is invalid, a colon, the decoder's error and a period ("The request body is not valid: ...").
+func DecodeJSON(body []byte, v any, invalid string) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return awsquery.Errorf(http.StatusBadRequest, "ValidationException", "%s: %v.", invalid, err)
+	}
+	return nil
 }
 
 func (js *JSONService) serves(op string) bool {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/arn"
 	"github.com/gatehouse-iam/gatehouse/internal/audit"
 )
 
@@ -122,11 +123,10 @@ func hideTokens(v any) {
 	}
 }
 
-// arnAccount is the account field of an ARN, "" when it has none.
-func arnAccount(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 || len(parts[4]) != 12 {
-		return ""
+// arnAccount is the account field of an ARN, "" when it has none or one not 12 long.
+func arnAccount(s string) string {
+	if a := arn.Account(s); len(a) == 12 {
+		return a
 	}
-	return parts[4]
+	return ""
 }

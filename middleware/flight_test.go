@@ -1,0 +1,114 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestFetchShared: the requests that need a signing context, or a resource's stored policy,
+// at the same time share one call to Gatehouse, and a request that gives up while it is in
+// flight ends alone: the others still get its answer.
+func TestFetchShared(t *testing.T) {
+	g := startGatehouse(t)
+	svcKey := g.user(t, "orders-service", serviceKeyPolicy)
+	userKey := g.user(t, "alice", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"orders:*","Resource":"*"}]}`)
+
+	// Gatehouse behind a proxy that counts the calls and holds each until the test lets one go.
+	target, err := url.Parse(g.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var mu sync.Mutex
+	calls := map[string]int{}
+	started, release := make(chan string, 16), make(chan struct{}, 16)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		op := r.Header.Get("X-Amz-Target")
+		op = op[strings.LastIndexByte(op, '.')+1:]
+		mu.Lock()
+		calls[op]++
+		mu.Unlock()
+		started <- op
+		select {
+		case <-release:
+		case <-time.After(10 * time.Second):
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	m, err := New(Config{Endpoint: front.URL, Credentials: staticProvider(svcKey), Service: "orders", Logger: testLogger(), CacheTTL: time.Hour,
+		Routes: func(*http.Request, *Identity) (Route, error) { return Route{}, ErrNoRoute }})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	k := scopeKey{accessKeyID: userKey.AccessKeyID, date: time.Now().UTC().Format("20060102"), region: "us-east-1"}
+	arn := "arn:aws:orders:us-east-1:" + g.Account + ":order/17"
+	for _, tc := range []struct {
+		op  string
+		get func(ctx context.Context) (any, error)
+		// check is the answer all the requests share.
+		check func(v any) bool
+	}{
+		{"GetSigningContext", func(ctx context.Context) (any, error) { return m.cache.get(ctx, k, m.now(), false) },
+			func(v any) bool { e := v.(*entry); return e.ident.Arn == "arn:aws:iam::"+g.Account+":user/alice" }},
+		// The resource has no stored policy: its absence is what they share.
+		{"GetResourcePolicy", func(ctx context.Context) (any, error) { return m.cache.resourcePolicy(ctx, arn, m.now(), false) },
+			func(v any) bool { e := v.(*resEntry); return e.policies == nil && !e.remote }},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			const n = 8
+			type answer struct {
+				v   any
+				err error
+			}
+			answers := make(chan answer, n)
+			for range n {
+				go func() {
+					v, err := tc.get(context.Background())
+					answers <- answer{v, err}
+				}()
+			}
+			if op := <-started; op != tc.op {
+				t.Fatalf("the middleware called %s", op)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			quit := make(chan error, 1)
+			go func() {
+				_, err := tc.get(ctx)
+				quit <- err
+			}()
+			cancel()
+			if err := <-quit; !errors.Is(err, context.Canceled) {
+				t.Errorf("a request that gave up: %v", err)
+			}
+			release <- struct{}{}
+			var first any
+			for range n {
+				a := <-answers
+				if a.err != nil {
+					t.Fatalf("answer: %v", a.err)
+				}
+				if first == nil {
+					first = a.v
+				}
+				if a.v != first || !tc.check(a.v) {
+					t.Errorf("answer %+v, not the shared %+v", a.v, first)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if calls[tc.op] != 1 {
+				t.Errorf("%d calls of %s, want 1", calls[tc.op], tc.op)
+			}
+		})
+	}
+}
