@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,7 +22,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
 
-// cacheMax bounds the signing contexts kept; past it the cache starts over.
+// cacheMax bounds the signing contexts kept, and the refusals; past it each starts over.
 const cacheMax = 16384
 
 // scopeKey names one signing context: the service is the middleware's.
@@ -54,7 +55,8 @@ type cache struct {
 	m       *Middleware
 	mu      sync.RWMutex
 	entries map[scopeKey]*entry
-	flight  singleflight.Group // fetches in flight, by scopeKey.flightKey
+	refused map[scopeKey]refusal // scopes Gatehouse refused, for RefusedTTL
+	flight  singleflight.Group   // fetches in flight, by scopeKey.flightKey
 	// downUntil (unix nanoseconds) is when to try Gatehouse again after it could not be
 	// reached.
 	downUntil atomic.Int64
@@ -62,9 +64,16 @@ type cache struct {
 	res       resCache // resources' stored policies (respolicy.go)
 }
 
+// refusal is Gatehouse's answer to a scope's credentials it refused, kept until until.
+type refusal struct {
+	err   error
+	until time.Time
+}
+
 func (c *cache) init(m *Middleware) {
 	c.m = m
 	c.entries = map[scopeKey]*entry{}
+	c.refused = map[scopeKey]refusal{}
 }
 
 // flightKey is k as a key of cache.flight: each field with its length before it, so that
@@ -86,9 +95,13 @@ func (k scopeKey) flightKey() string {
 func (c *cache) get(ctx context.Context, k scopeKey, now time.Time, refresh bool) (*entry, error) {
 	c.mu.RLock()
 	e := c.entries[k]
+	r, refused := c.refused[k]
 	c.mu.RUnlock()
 	if e != nil && !refresh && now.Sub(e.fetched) < e.ttl {
 		return e, nil
+	}
+	if refused && now.Before(r.until) {
+		return nil, r.err
 	}
 	var err error
 	if now.UnixNano() < c.downUntil.Load() {
@@ -171,9 +184,16 @@ func (c *cache) run(ctx context.Context, k scopeKey) (*entry, error) {
 			c.entries = map[scopeKey]*entry{}
 		}
 		c.entries[k] = e
+		delete(c.refused, k)
 	case !errors.Is(err, errUnreachable):
 		// Gatehouse answered: the key is no longer valid (or the service may not ask).
 		delete(c.entries, k)
+		if ae, ok := errors.AsType[*apiError](err); ok && ae.Status == http.StatusForbidden {
+			if len(c.refused) >= cacheMax {
+				c.refused = map[scopeKey]refusal{}
+			}
+			c.refused[k] = refusal{err: err, until: now.Add(RefusedTTL)}
+		}
 	}
 	c.mu.Unlock()
 	return e, err

@@ -34,7 +34,8 @@
 // policy granted a moment ago is not refused from the cache; and while Gatehouse cannot be
 // reached such a request gets 503, never a denial from old data. Principals the cache does
 // not know get 503 while Gatehouse is unreachable, and every principal gets 503 once its data
-// is older than StaleTTL.
+// is older than StaleTTL. Credentials Gatehouse refused are refused again without asking it
+// for RefusedTTL (five seconds).
 //
 // The service's own credentials (Config.Credentials) must be allowed gatehouse:GetSigningContext
 // (scoped with the condition key gatehouse:SigningService, tested with StringEqualsIfExists)

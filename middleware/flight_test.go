@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // TestFetchShared: the requests that need a signing context, or a resource's stored policy,
@@ -110,5 +112,56 @@ func TestFetchShared(t *testing.T) {
 				t.Errorf("%d calls of %s, want 1", calls[tc.op], tc.op)
 			}
 		})
+	}
+}
+
+// TestRefusedCredentials: credentials Gatehouse refused are refused again without asking it
+// for RefusedTTL, so that a client retrying an unknown key costs Gatehouse one call each
+// RefusedTTL; past it the middleware asks again.
+func TestRefusedCredentials(t *testing.T) {
+	g := startGatehouse(t)
+	svcKey := g.user(t, "orders-service", serviceKeyPolicy)
+	target, err := url.Parse(g.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var mu sync.Mutex
+	calls := 0
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".GetSigningContext") {
+			mu.Lock()
+			calls++
+			mu.Unlock()
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	var clock struct {
+		sync.Mutex
+		skew time.Duration
+	}
+	now := func() time.Time { clock.Lock(); defer clock.Unlock(); return time.Now().Add(clock.skew) }
+	_, srv := protect(t, g, svcKey, func(c *Config) { c.Endpoint, c.Now = front.URL, now })
+	unknown := aws.Credentials{AccessKeyID: "AKIAUNKNOWNKEY123456", SecretAccessKey: "secret"}
+	asked := func() int { mu.Lock(); defer mu.Unlock(); return calls }
+
+	for i := range 5 {
+		res := call(t, srv, "GET", "/orders/17", unknown, "", nil)
+		if res.Status != 403 || res.Type != "InvalidClientTokenId" || res.Message != "The security token included in the request is invalid." {
+			t.Fatalf("request %d with an unknown key = %+v", i, res)
+		}
+	}
+	if n := asked(); n != 1 {
+		t.Errorf("5 requests with an unknown key asked Gatehouse %d times, want 1", n)
+	}
+	clock.Lock()
+	clock.skew = RefusedTTL + time.Second
+	clock.Unlock()
+	if res := call(t, srv, "GET", "/orders/17", unknown, "", nil); res.Status != 403 || res.Type != "InvalidClientTokenId" {
+		t.Fatalf("after RefusedTTL = %+v", res)
+	}
+	if n := asked(); n != 2 {
+		t.Errorf("after RefusedTTL Gatehouse was asked %d times in all, want 2", n)
 	}
 }

@@ -36,6 +36,11 @@ const (
 	// RetryInterval is how long the middleware waits, after Gatehouse could not be reached,
 	// before it tries again; meanwhile it answers from its cache (or 503) at once.
 	RetryInterval = time.Second
+	// RefusedTTL is how long the middleware refuses, without asking Gatehouse again, the
+	// credentials Gatehouse refused (an unknown or deleted key, an expired session): a client
+	// that keeps retrying them costs Gatehouse one call each RefusedTTL. A key created just
+	// after its first refused use works once it has passed.
+	RefusedTTL = 5 * time.Second
 )
 
 // Config configures a Middleware.
