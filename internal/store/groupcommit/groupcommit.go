@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -201,10 +202,12 @@ func (w *Writer) runBatch(batch []*request) {
 	}
 }
 
-// commit runs the requests of pending in one transaction and commits them together. It answers
-// every request it ran and returns how many that was: all of them, unless the transaction broke
-// part way, in which case the rest are left for a new transaction.
+// commit runs the requests of pending in one transaction and commits them together, with the
+// requests queued meanwhile (join). It answers every request it ran and returns how many of
+// pending that was: all of them, unless the transaction broke part way, in which case the rest
+// are left for a new transaction.
 func (w *Writer) commit(pending []*request) int {
+	taken := len(pending)
 	txn, err := w.backend.Begin(w.ctx)
 	if err != nil {
 		err = fmt.Errorf("%s: update: %w", w.name, err)
@@ -213,10 +216,18 @@ func (w *Writer) commit(pending []*request) int {
 		}
 		return len(pending)
 	}
+	pending = slices.Clip(pending) // joiners are appended to a copy, not into the caller's slice
 	results := make([]result, len(pending))
-	ran := len(pending)
 	var broken error
-	for i, r := range pending {
+	for i := 0; ; i++ {
+		if i == len(pending) {
+			r, ok := w.join(len(pending))
+			if !ok {
+				break
+			}
+			pending, results = append(pending, r), append(results, result{})
+		}
+		r := pending[i]
 		if err := r.ctx.Err(); err != nil {
 			results[i] = result{err: fmt.Errorf("%s: update: %w", w.name, err)}
 			continue
@@ -224,10 +235,11 @@ func (w *Writer) commit(pending []*request) int {
 		res, err := w.runOne(txn, r)
 		results[i] = res
 		if err != nil {
-			broken, ran = err, i+1
+			broken, pending = err, pending[:i+1]
 			break
 		}
 	}
+	ran := len(pending)
 	wrote := false
 	for i := range results[:ran] {
 		wrote = wrote || results[i].err == nil && !results[i].panicked
@@ -257,10 +269,31 @@ func (w *Writer) commit(pending []*request) int {
 			}
 		}
 	}
-	for i, r := range pending[:ran] {
+	for i, r := range pending {
 		r.done <- results[i]
 	}
-	return ran
+	return min(ran, taken)
+}
+
+// join takes an Update queued while the batch of n requests ran, if there is one and the batch
+// has room: it joins the transaction rather than wait for its commit and then make its own, so
+// that under load more requests share each fsync.
+func (w *Writer) join(n int) (*request, bool) {
+	for n < w.max {
+		select {
+		case r, ok := <-w.queue:
+			if !ok {
+				return nil, false // closed: loop sees it next
+			}
+			if r.state.CompareAndSwap(requestQueued, requestTaken) {
+				return r, true
+			}
+			// Its caller gave up before the writer took it: drop it, as runBatch does.
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
 }
 
 // runOne runs one request in txn, catching a panic so that the writer survives it.

@@ -212,8 +212,8 @@ func TestReaderIsQueryOnly(t *testing.T) {
 }
 
 // blockWriter starts an Update whose fn waits until release is called, so that Updates made
-// meanwhile queue up and form one batch.
-func blockWriter(t *testing.T, s *Store) (release func()) {
+// meanwhile queue up; they join its batch when it goes on. release returns its error.
+func blockWriter(t *testing.T, s *Store) (release func() error) {
 	t.Helper()
 	running, unblock, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	go func() {
@@ -224,11 +224,9 @@ func blockWriter(t *testing.T, s *Store) (release func()) {
 		})
 	}()
 	<-running
-	return func() {
+	return func() error {
 		close(unblock)
-		if err := <-done; err != nil {
-			t.Errorf("blocking Update: %v", err)
-		}
+		return <-done
 	}
 }
 
@@ -244,7 +242,8 @@ func waitQueued(t *testing.T, s *Store, n int) {
 	}
 }
 
-// TestGroupCommit checks that Updates queued while the writer is busy are committed together.
+// TestGroupCommit checks that Updates queued while the writer is busy are committed together,
+// in the transaction of the batch that was running when they came (one commit, one fsync).
 func TestGroupCommit(t *testing.T) {
 	t.Parallel()
 	s := openTest(t)
@@ -261,16 +260,18 @@ func TestGroupCommit(t *testing.T) {
 	}
 	waitQueued(t, s, n)
 	before := s.writer.Commits()
-	release()
+	if err := release(); err != nil {
+		t.Errorf("blocking Update: %v", err)
+	}
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("Update %d: %v", i, err)
 		}
 	}
-	// The blocked batch, then all n in one more (groupcommit.DefaultMaxBatch is above n).
-	if got := s.writer.Commits() - before; got > 2 {
-		t.Errorf("%d Updates took %d commits, want at most 2", n, got)
+	// All n join the blocked one's batch (groupcommit.DefaultMaxBatch is above n).
+	if got := s.writer.Commits() - before; got != 1 {
+		t.Errorf("%d Updates took %d commits, want 1", n, got)
 	}
 }
 
@@ -306,7 +307,10 @@ func TestCommitFailureFailsBatch(t *testing.T) {
 		})
 	}
 	waitQueued(t, s, n)
-	release()
+	// The n join the blocked Update's batch: all of them, the blocked one too, fail with it.
+	if err := release(); err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") {
+		t.Errorf("blocking Update: err = %v, want the failed COMMIT's error", err)
+	}
 	wg.Wait()
 	for i, err := range errs {
 		if err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") {
