@@ -219,13 +219,21 @@ func (e *Event) Username() string {
 // StoreEvent is the event as the store keeps it: the JSON record with the fields LookupEvents
 // selects on. The event's fields must be filled (Record does it).
 func (e *Event) StoreEvent() (store.Event, error) {
-	data, err := e.AppendJSON(make([]byte, 0, 1024))
+	se, _, err := e.appendStoreEvent(make([]byte, 0, 1024))
+	return se, err
+}
+
+// appendStoreEvent is StoreEvent with the record appended to buf; its Data is the part of the
+// returned buffer it appended.
+func (e *Event) appendStoreEvent(buf []byte) (store.Event, []byte, error) {
+	start := len(buf)
+	buf, err := e.AppendJSON(buf)
 	if err != nil {
-		return store.Event{}, fmt.Errorf("audit: encode event %s: %w", e.EventName, err)
+		return store.Event{}, buf[:start], fmt.Errorf("audit: encode event %s: %w", e.EventName, err)
 	}
 	se := store.Event{
 		ID: e.EventID, Account: e.RecipientAccountID, Time: e.EventTime, Name: e.EventName, Source: e.EventSource,
-		Username: e.Username(), ReadOnly: e.ReadOnly, Data: data,
+		Username: e.Username(), ReadOnly: e.ReadOnly, Data: buf[start:len(buf):len(buf)],
 	}
 	if e.UserIdentity != nil {
 		se.AccessKeyID = e.UserIdentity.AccessKeyID
@@ -237,7 +245,7 @@ func (e *Event) StoreEvent() (store.Event, error) {
 		}
 		se.Resources = append(se.Resources, store.EventResource{Type: r.Type, Name: name})
 	}
-	return se, nil
+	return se, buf, nil
 }
 
 // Identity is the userIdentity of an authenticated caller; nil for an anonymous one.

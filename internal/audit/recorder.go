@@ -64,8 +64,11 @@ type Recorder struct {
 	queue chan *Event
 	wake  chan struct{} // a full batch is waiting
 
-	// mu serializes writing, between Run and Flush.
+	// mu serializes writing, between Run and Flush, and guards records.
 	mu sync.Mutex
+	// records holds the JSON records of the batch being written, reused from batch to batch
+	// (AppendEvents keeps nothing after it returns): one buffer, not an allocation per event.
+	records []byte
 
 	recorded, dropped, written, failed, pruned atomic.Uint64
 }
@@ -184,8 +187,11 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		size := min(n, r.opts.BatchSize)
 		n -= size
 		batch := make([]store.Event, 0, size)
+		buf := r.records[:0]
 		for range size {
-			se, err := encode(<-r.queue)
+			var se store.Event
+			var err error
+			se, buf, err = encode(<-r.queue, buf)
 			if err != nil {
 				r.failed.Add(1)
 				r.logger.ErrorContext(ctx, "audit: event not recorded", slog.String("error", err.Error()))
@@ -196,20 +202,22 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		if err := r.write(ctx, batch); err != nil && first == nil {
 			first = err
 		}
+		r.records = buf
 	}
 	return first
 }
 
-// encode fills ev (running its Deferred) and encodes it; a panic of Deferred is an error of
-// this event, not the end of the writer (and of the process).
-func encode(ev *Event) (se store.Event, err error) {
+// encode fills ev (running its Deferred) and appends its record to buf; a panic of Deferred is
+// an error of this event, not the end of the writer (and of the process).
+func encode(ev *Event, buf []byte) (se store.Event, out []byte, err error) {
+	out = buf
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("audit: event %s: deferred fill panicked: %v", ev.EventName, p)
 		}
 	}()
 	ev.fill()
-	return ev.StoreEvent()
+	return ev.appendStoreEvent(buf)
 }
 
 // write stores one batch, trying again after a failure.

@@ -12,7 +12,8 @@ import (
 type EventLog interface {
 	// AppendEvents stores events in transactions of its own (a backend may split a long batch),
 	// durable when it returns. An event whose ID is already stored is skipped, so that a retried
-	// batch is not stored twice (also when a failure left a part of it stored).
+	// batch is not stored twice (also when a failure left a part of it stored). It does not
+	// keep the events (nor their Data) after it returns: the caller may reuse their memory.
 	AppendEvents(ctx context.Context, events []Event) error
 	// Events returns the events q selects, newest first (by Time, then by ID, both descending).
 	Events(ctx context.Context, q EventQuery) ([]Event, error)
