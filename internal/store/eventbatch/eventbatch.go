@@ -51,6 +51,11 @@ const PartEvents = 64
 // an earlier event of events has (the first is the one stored, as a retried append would keep
 // it).
 func Group(events []store.Event) [][]store.Event {
+	if oneAccountAscending(events) {
+		// The recorder's usual batch: one account, ids in the order the trail made them
+		// (version 7 UUIDs, ascending), so none repeats: the events as they are.
+		return [][]store.Event{events}
+	}
 	seen := make(map[string]struct{}, len(events))
 	var groups [][]store.Event
 	idx := map[string]int{}
@@ -68,6 +73,20 @@ func Group(events []store.Event) [][]store.Event {
 		groups[i] = append(groups[i], ev)
 	}
 	return groups
+}
+
+// oneAccountAscending reports whether events are not empty, all of one account, with ids in
+// strictly ascending order (so none repeats).
+func oneAccountAscending(events []store.Event) bool {
+	if len(events) == 0 {
+		return false
+	}
+	for i := 1; i < len(events); i++ {
+		if events[i].Account != events[0].Account || events[i].ID <= events[i-1].ID {
+			return false
+		}
+	}
+	return true
 }
 
 // Split returns groups cut into batches of at most MaxEvents events.

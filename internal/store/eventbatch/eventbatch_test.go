@@ -77,3 +77,36 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestGroup: one group per account, in the events' order, the first of a repeated id kept;
+// the recorder's usual batch (one account, ascending ids) is one group of the events as given.
+func TestGroup(t *testing.T) {
+	ev := func(id, account string) store.Event { return store.Event{ID: id, Account: account} }
+	ids := func(groups [][]store.Event) [][]string {
+		var out [][]string
+		for _, g := range groups {
+			var s []string
+			for _, e := range g {
+				s = append(s, e.ID+"@"+e.Account[:1])
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		in   []store.Event
+		want [][]string
+	}{
+		{"ascending, one account", []store.Event{ev("a", "1"), ev("b", "1"), ev("c", "1")}, [][]string{{"a@1", "b@1", "c@1"}}},
+		{"descending, one account", []store.Event{ev("c", "1"), ev("b", "1"), ev("a", "1")}, [][]string{{"c@1", "b@1", "a@1"}}},
+		{"repeated id", []store.Event{ev("a", "1"), ev("b", "1"), ev("a", "1")}, [][]string{{"a@1", "b@1"}}},
+		{"adjacent repeat", []store.Event{ev("a", "1"), ev("a", "1"), ev("b", "1")}, [][]string{{"a@1", "b@1"}}},
+		{"two accounts", []store.Event{ev("a", "1"), ev("b", "2"), ev("c", "1")}, [][]string{{"a@1", "c@1"}, {"b@2"}}},
+		{"none", nil, nil},
+	} {
+		if got := ids(Group(tc.in)); !slices.EqualFunc(got, tc.want, slices.Equal) {
+			t.Errorf("%s: Group = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
