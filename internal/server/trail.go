@@ -32,7 +32,6 @@ func (s *Server) record(r *http.Request, requestID string, o *outcome) {
 		return
 	}
 	ev := &audit.Event{
-		EventSource:     o.svc.SigningName + ".amazonaws.com",
 		EventName:       o.op.Name,
 		AWSRegion:       cmp.Or(o.region, "us-east-1"),
 		SourceIPAddress: sourceIP(r),
@@ -58,14 +57,15 @@ func (s *Server) record(r *http.Request, requestID string, o *outcome) {
 	if o.err != nil {
 		ev.ErrorCode, ev.ErrorMessage = o.err.Code, o.err.Message
 	}
-	// What costs building is built by the trail's writer, off the request path: the form, the
-	// output and the principal are not changed once the answer is written.
-	op, form, out, p, failed, action := o.op, o.form, o.out, o.principal, o.err != nil, o.svc.SigningName+":"+o.op.Name
+	// What costs building (strings included) is built by the trail's writer, off the request
+	// path: the form, the output and the principal are not changed once the answer is written.
+	op, form, out, p, failed, service := o.op, o.form, o.out, o.principal, o.err != nil, o.svc.SigningName
 	ev.Deferred = func(ev *audit.Event) {
+		ev.EventSource = service + ".amazonaws.com"
 		if p != nil {
 			ev.UserIdentity = audit.Identity(p)
 		}
-		ev.ReadOnly = audit.ReadOnly(action)
+		ev.ReadOnly = audit.ReadOnly(service + ":" + op.Name)
 		ev.RequestParameters = audit.Parameters(op, form)
 		if !failed && !ev.ReadOnly {
 			ev.ResponseElements = audit.ResponseElements(op, out)
