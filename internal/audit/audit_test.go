@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/principal"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 )
 
 const acct = "123456789012"
@@ -586,24 +586,16 @@ func BenchmarkRecorderToSQLite(b *testing.B) {
 				evs[i].EventTime = time.Now()
 			}
 			b.StartTimer()
-			c0 := processCPU()
+			c0 := storetest.ProcessCPU()
 			for _, ev := range evs {
 				r.Record(ev)
 			}
 			if err := r.Flush(context.Background()); err != nil {
 				b.Fatal(err)
 			}
-			cpu += processCPU() - c0
+			cpu += storetest.ProcessCPU() - c0
 		}
 		n++
 	}
 	b.ReportMetric(float64(cpu)/float64(time.Microsecond)/float64(max(n, chunk)), "cpu-µs/event")
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

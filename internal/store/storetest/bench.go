@@ -164,13 +164,13 @@ func BenchmarkAppendEvents(b *testing.B, open func(b *testing.B) store.Store) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))
 			b.ResetTimer()
-			cpu0 := processCPU()
+			cpu0 := ProcessCPU()
 			var srv0 time.Duration
 			if ServerCPU != nil {
 				srv0 = ServerCPU()
 			}
 			defer func() {
-				b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/event")
+				b.ReportMetric(float64(ProcessCPU()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/event")
 				if ServerCPU != nil {
 					b.ReportMetric(float64(ServerCPU()-srv0)/float64(time.Microsecond)/float64(b.N), "server-cpu-µs/event")
 				}
@@ -270,9 +270,9 @@ func BenchmarkEventsPage(b *testing.B, open func(b *testing.B) store.Store) {
 // the database server has used, reported per event by BenchmarkAppendEvents.
 var ServerCPU func() time.Duration
 
-// processCPU is the CPU time (user and system) this process has used: with SQLite, the whole
+// ProcessCPU is the CPU time (user and system) this process has used: with SQLite, the whole
 // cost of an append; with PostgreSQL, the client's share only.
-func processCPU() time.Duration {
+func ProcessCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
