@@ -2,6 +2,7 @@ package services
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -16,14 +17,16 @@ const DefaultInterval = 2 * time.Second
 // File holds the current declarations of a services file and reloads them when the file
 // changes. Like the TLS certificate's reloader it polls the file's modification time and size,
 // so that reading the declarations costs a request one atomic load. A file that no longer
-// parses keeps the declarations in use and logs why; the next change is tried again.
+// parses keeps the declarations in use and logs why; the next change is tried again. A file
+// being written is not read: a change is loaded once the file has stayed the same for a whole
+// poll, and an empty file (one just truncated by its writer) is never loaded by a reload.
 type File struct {
 	path   string
 	logger *slog.Logger
 	set    atomic.Pointer[Set]
 
 	mu   sync.Mutex // serializes reloads
-	seen stamp
+	seen stamp      // of the file last read
 }
 
 type stamp struct {
@@ -34,7 +37,7 @@ type stamp struct {
 // Open reads path; it fails when the file cannot be read or is not valid.
 func Open(path string, logger *slog.Logger) (*File, error) {
 	f := &File{path: path, logger: logger}
-	if err := f.Reload(); err != nil {
+	if err := f.load(true); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -48,8 +51,16 @@ func (f *File) Current() *Set {
 	return f.set.Load()
 }
 
+// errEmpty refuses an empty file on reload: it is far likelier a file being rewritten than a
+// wish to protect nothing (which `services: []` says).
+var errEmpty = errors.New("the file is empty")
+
 // Reload reads the file now.
-func (f *File) Reload() error {
+func (f *File) Reload() error { return f.load(false) }
+
+// load reads the file; allowEmpty is Open's: with nothing in use yet, an empty file declares no
+// services.
+func (f *File) load(allowEmpty bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	info, err := os.Stat(f.path)
@@ -60,6 +71,9 @@ func (f *File) Reload() error {
 	data, err := os.ReadFile(f.path)
 	if err != nil {
 		return fmt.Errorf("services file: %w", err)
+	}
+	if len(data) == 0 && !allowEmpty {
+		return fmt.Errorf("%s: %w", f.path, errEmpty)
 	}
 	set, err := Parse(data)
 	if err != nil {
@@ -73,6 +87,7 @@ func (f *File) Reload() error {
 func (f *File) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var last stamp // of the previous poll
 	for {
 		select {
 		case <-ctx.Done():
@@ -80,11 +95,17 @@ func (f *File) Run(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 		info, err := os.Stat(f.path)
-		f.mu.Lock()
-		changed := err == nil && (stamp{info.ModTime(), info.Size()}) != f.seen
-		f.mu.Unlock()
-		if !changed {
+		if err != nil {
 			continue
+		}
+		now := stamp{info.ModTime(), info.Size()}
+		settled := now == last
+		last = now
+		f.mu.Lock()
+		changed := now != f.seen
+		f.mu.Unlock()
+		if !changed || !settled {
+			continue // unchanged, or changed since the last poll: maybe still being written
 		}
 		if err := f.Reload(); err != nil {
 			f.logger.WarnContext(ctx, "services file not reloaded; the previous declarations stay in use", slog.String("error", err.Error()))

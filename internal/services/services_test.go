@@ -140,8 +140,9 @@ func TestJSONFile(t *testing.T) {
 	}
 }
 
-// TestReload rewrites the file under a running File: a valid change takes effect within the
-// poll, an invalid one leaves the previous declarations in use.
+// TestReload rewrites the file under a running File: a valid change takes effect once it has
+// settled, an invalid or empty one leaves the previous declarations in use; Open takes an empty
+// file as no services.
 func TestReload(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "services.yaml")
@@ -176,6 +177,14 @@ func TestReload(t *testing.T) {
 	}
 	if err := f.Reload(); err == nil {
 		t.Fatal("Reload of an invalid file succeeded")
+	}
+	write(``) // what a writer's truncation leaves for a moment
+	time.Sleep(100 * time.Millisecond)
+	if _, ok := f.Current().Service("ledger"); !ok {
+		t.Fatal("an empty file replaced the declarations in use")
+	}
+	if empty, err := Open(path, nil); err != nil || len(empty.Current().Services()) != 0 {
+		t.Errorf("Open of an empty file = %v; want no services", err)
 	}
 	if _, err := Open(filepath.Join(t.TempDir(), "missing.yaml"), nil); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Open of a missing file: %v", err)
