@@ -64,11 +64,13 @@ type Recorder struct {
 	queue chan *Event
 	wake  chan struct{} // a full batch is waiting
 
-	// mu serializes writing, between Run and Flush, and guards records.
+	// mu serializes writing, between Run and Flush, and guards records and batch.
 	mu sync.Mutex
-	// records holds the JSON records of the batch being written, reused from batch to batch
-	// (AppendEvents keeps nothing after it returns): one buffer, not an allocation per event.
+	// records holds the JSON records of the batch being written, and batch its events, both
+	// reused from batch to batch (AppendEvents keeps nothing after it returns): not an
+	// allocation per event, nor one of the batch's size per batch.
 	records []byte
+	batch   []store.Event
 
 	recorded, dropped, written, failed, pruned atomic.Uint64
 }
@@ -186,8 +188,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	for n := len(r.queue); n > 0; {
 		size := min(n, r.opts.BatchSize)
 		n -= size
-		batch := make([]store.Event, 0, size)
-		buf := r.records[:0]
+		batch, buf := r.batch[:0], r.records[:0]
 		for range size {
 			var se store.Event
 			var err error
@@ -202,7 +203,8 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		if err := r.write(ctx, batch); err != nil && first == nil {
 			first = err
 		}
-		r.records = buf
+		clear(batch) // the next batch overwrites them; meanwhile they keep nothing alive
+		r.batch, r.records = batch, buf
 	}
 	return first
 }
